@@ -1,0 +1,95 @@
+"""Every study notebook in the smoke profile, end to end, and a strict book build from those outputs."""
+import json
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from xaikit.__main__ import main
+from xaikit.studies import studies
+from xaikit.studies._runner import ROOT, build_book, run_study
+
+pytestmark = pytest.mark.slow
+STUDIES = studies()
+
+
+@pytest.fixture(scope="session")
+def book_src(tmp_path_factory):
+    """A copy of the book's sources with every notebook executed in the smoke profile."""
+    src = tmp_path_factory.mktemp("book")
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_generated"))
+    for study in STUDIES:
+        run_study(study, "smoke", output_dir=src / "book" / "_generated" / study,
+                  notebook_out=src / "book" / "_generated" / f"{study}.ipynb")
+    return src
+
+
+def _errors(nb_path: Path) -> list[str]:
+    nb = nbformat.read(nb_path, as_version=4)
+    return [o.get("ename", "") for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_smoke_notebook_runs_and_writes_results(book_src, study):
+    out = book_src / "book" / "_generated" / study
+    assert _errors(out.with_suffix(".ipynb")) == []
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["profile"] == "smoke"
+    assert manifest["git_commit"] and manifest["packages"]["torch"] != "not installed"
+    assert manifest["data_fingerprint"] and manifest["timings_s"]
+    for csv in out.glob("*.csv"):
+        assert len(pd.read_csv(csv)) > 0, csv
+    assert list(out.glob("*.png")), "no figures written"
+
+
+def test_study1_scores_are_tidy_and_in_range(book_src):
+    scores = pd.read_csv(book_src / "book" / "_generated" / "01_model_complexity" / "scores.csv")
+    assert {"image", "class", "arch", "method", "metric", "score", "random_baseline"} <= set(scores.columns)
+    assert scores["score"].between(0, 1).all()
+    assert set(scores["class"]) == {"healthy", "covid"}
+
+
+def test_book_builds_strictly_with_figures_and_glued_number(book_src):
+    index = build_book(execute=False, source=book_src, strict=True)
+    assert index.is_file()
+    html_dir = index.parent
+    page = (html_dir / "book" / "_generated" / "01_model_complexity.html").read_text()
+    imgs = re.findall(r'<img[^>]+src="([^"]+)"', page)
+    assert len(imgs) >= 4
+    for src in imgs:
+        if not src.startswith("data:"):
+            assert (html_dir / "book" / "_generated" / src).resolve().is_file(), src
+    scores = pd.read_csv(book_src / "book" / "_generated" / "01_model_complexity" / "scores.csv")
+    headline = scores.loc[scores["class"] == "covid", "score"].mean()
+    assert f"{headline:.3f}" in page  # the glued headline number is displayed in the chapter text
+    assert "phantoms, not patients" in (html_dir / "book" / "index.html").read_text()
+
+
+def test_cli_run_with_another_seed_gives_other_results(book_src, tmp_path):
+    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "seed", "7",
+                 "--output-dir", str(tmp_path)]) == 0
+    executed = tmp_path / "01_model_complexity.ipynb"
+    assert executed.is_file() and _errors(executed) == []
+    seed7 = pd.read_csv(tmp_path / "scores.csv")
+    seed42 = pd.read_csv(book_src / "book" / "_generated" / "01_model_complexity" / "scores.csv")
+    assert (seed7["seed"] == 7).all() and (seed42["seed"] == 42).all()
+    assert not seed7["score"].equals(seed42["score"])
+    m7 = json.loads((tmp_path / "manifest.json").read_text())
+    m42 = json.loads((book_src / "book" / "_generated" / "01_model_complexity" / "manifest.json").read_text())
+    assert m7["data_fingerprint"] != m42["data_fingerprint"]
+
+
+def test_bad_parameter_inside_notebook_gives_readable_error(tmp_path):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        pm.execute_notebook(str(ROOT / "notebooks" / "01_model_complexity.ipynb"), str(tmp_path / "bad.ipynb"),
+                            parameters={"arch": "resnet43"}, kernel_name="python3", progress_bar=False)
+    assert info.value.ename == "ValueError"
+    assert "parameter 'arch'" in info.value.evalue and "Did you mean 'resnet34'?" in info.value.evalue

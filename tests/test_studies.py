@@ -1,0 +1,57 @@
+import pytest
+
+from xaikit.__main__ import main
+from xaikit.studies import PROFILES, STUDY_PARAMS, load_profile, studies, validate_params
+from xaikit.studies._runner import parse_value
+
+
+def test_every_notebook_has_a_parameter_spec():
+    assert studies() and set(studies()) <= set(STUDY_PARAMS)
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_every_profile_is_complete_and_valid_for_every_study(profile):
+    for study in studies():
+        params = load_profile(profile, study)
+        params["output_dir"] = "somewhere"
+        assert validate_params(study, params) == params
+
+
+def test_bad_value_names_parameter_and_suggests():
+    with pytest.raises(ValueError, match=r"parameter 'arch' of 01_model_complexity must be one of .*"
+                                         r"got 'resnet43'.*Did you mean 'resnet34'\?"):
+        validate_params("01_model_complexity", {"arch": "resnet43"}, partial=True)
+    msg = r"parameter 'epochs' of 01_model_complexity must be an int in \[1, 1000\], got 0"
+    with pytest.raises(ValueError, match=msg):
+        validate_params("01_model_complexity", {"epochs": 0}, partial=True)
+
+
+def test_unknown_parameter_name_suggests():
+    with pytest.raises(ValueError, match=r"has no parameter 'epoch'\. Did you mean 'epochs'\?"):
+        validate_params("01_model_complexity", {"epoch": 3}, partial=True)
+
+
+def test_missing_parameters_are_listed():
+    with pytest.raises(ValueError, match="missing parameters: .*seed"):
+        validate_params("01_model_complexity", {"arch": "resnet18"})
+
+
+@pytest.mark.parametrize("text,value", [("7", 7), ("0.001", 0.001), ("1e-3", 1e-3), ("true", True),
+                                        ("None", None), ("resnet34", "resnet34")])
+def test_cli_values_are_parsed_like_papermill(text, value):
+    assert parse_value(text) == value
+
+
+def test_cli_rejects_bad_parameter_before_starting_a_kernel(capsys):
+    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "arch", "resnet43"]) == 2
+    err = capsys.readouterr().err
+    assert "parameter 'arch'" in err and "Did you mean 'resnet34'?" in err
+    assert main(["run", "01_model_complexity", "--profile", "smok"]) == 2
+    assert "Did you mean 'smoke'?" in capsys.readouterr().err
+    assert main(["run", "01_model_complexty"]) == 2
+    assert "Did you mean '01_model_complexity'?" in capsys.readouterr().err
+
+
+def test_data_root_with_a_phantom_dataset_is_an_error():
+    with pytest.raises(ValueError, match=r"'data_root' of 01_model_complexity is set .* 'chest_covid' phantom"):
+        validate_params("01_model_complexity", {"dataset": "chest_covid", "data_root": "/data"}, partial=True)

@@ -1,0 +1,36 @@
+"""Metric kernels: batched torch, per-sample scores, NaN with a recorded reason.
+
+Every metric is ``(attributions, masks, ...) -> Tensor[N]`` (float64, on the attributions'
+device). ``return_reasons=True`` returns a :class:`MetricResult` whose ``reasons()`` say why a
+score is NaN. Quantus is imported only when :class:`PositiveAttributionRatio` (a
+``quantus.Metric``) is first accessed.
+"""
+from ._checks import NAN_REASONS, MetricResult
+from ._complexity import entropy, sparseness
+from ._interop import run_on_quantus_inputs
+from ._localisation import (
+    attribution_localisation,
+    energy_pointing_game,
+    pointing_game,
+    positive_attribution_ratio,
+    relevance_mass_accuracy,
+    relevance_rank_accuracy,
+    top_k_intersection,
+)
+from ._ranking import auprc, auroc
+from ._threshold import iou, otsu_threshold
+
+__all__ = [
+    "MetricResult", "NAN_REASONS",
+    "relevance_rank_accuracy", "top_k_intersection", "relevance_mass_accuracy",
+    "positive_attribution_ratio", "energy_pointing_game", "attribution_localisation",
+    "pointing_game", "auroc", "auprc", "iou", "otsu_threshold", "sparseness", "entropy",
+    "run_on_quantus_inputs", "PositiveAttributionRatio",
+]
+
+
+def __getattr__(name: str):
+    if name == "PositiveAttributionRatio":  # a quantus.Metric: import quantus only now
+        from ._quantus import PositiveAttributionRatio
+        return PositiveAttributionRatio
+    raise AttributeError(f"module 'xaikit.metrics' has no attribute {name!r}")

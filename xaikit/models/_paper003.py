@@ -1,0 +1,92 @@
+"""The ResNet variant of Cedro & Chlebus (paper 003), whose parameter counts reproduce its Table 1.
+
+It differs from torchvision's ResNet (seed-studies.md §1.4): every convolution has a bias; the
+ResNet-18/34 block is a 3×3 convolution followed by a 1×1 convolution (not two 3×3), and also
+creates a 1×1 ``conv1``/``bn1`` pair that its forward pass never uses (they count in Table 1);
+every stage's first block has a 1×1 convolution + BatchNorm projection shortcut, even where
+shapes match; ResNet-50/101 use bottlenecks with the stride on the 3×3 convolution.
+With 1 input channel and 2 classes: 6,139,842 / 12,329,218 / 23,532,418 / 42,550,658 parameters.
+"""
+from __future__ import annotations
+
+from torch import Tensor, nn
+
+from ._registry import register_model
+
+__all__ = ["Paper003Block", "Paper003ResNet"]
+
+LAYERS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+
+
+class Paper003Block(nn.Module):
+    """One residual block of the paper's code (``Block``)."""
+
+    def __init__(self, num_layers: int, in_channels: int, out_channels: int,
+                 downsample: nn.Module | None = None, stride: int = 1) -> None:
+        super().__init__()
+        self.bottleneck = num_layers > 34
+        self.expansion = 4 if self.bottleneck else 1
+        # Created for every depth; used only by the bottleneck (50/101) forward pass.
+        self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=1)
+        self.bn1 = nn.BatchNorm2d(out_channels)
+        conv2_in = out_channels if self.bottleneck else in_channels
+        self.conv2 = nn.Conv2d(conv2_in, out_channels, kernel_size=3, stride=stride, padding=1)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.conv3 = nn.Conv2d(out_channels, out_channels * self.expansion, kernel_size=1)
+        self.bn3 = nn.BatchNorm2d(out_channels * self.expansion)
+        # One ReLU module per use, so hook-based attribution (LRP, DeepLift) sees each call once.
+        self.relu1, self.relu2, self.relu_out = nn.ReLU(), nn.ReLU(), nn.ReLU()
+        self.downsample = downsample
+
+    def forward(self, x: Tensor) -> Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        if self.bottleneck:
+            x = self.relu1(self.bn1(self.conv1(x)))
+        x = self.relu2(self.bn2(self.conv2(x)))
+        x = self.bn3(self.conv3(x))
+        return self.relu_out(x + identity)
+
+
+class Paper003ResNet(nn.Module):
+    """``ResNet(num_layers, block, image_channels, num_classes)`` of paper 003's notebook."""
+
+    def __init__(self, num_layers: int, in_channels: int = 1, num_classes: int = 2) -> None:
+        super().__init__()
+        if num_layers not in LAYERS:
+            raise ValueError(f"num_layers must be one of {sorted(LAYERS)}, got {num_layers!r}")
+        self.expansion = 4 if num_layers > 34 else 1
+        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
+        self.bn1 = nn.BatchNorm2d(64)
+        self.relu = nn.ReLU()
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self._in = 64
+        self.layer1 = self._stage(num_layers, LAYERS[num_layers][0], 64, stride=1)
+        self.layer2 = self._stage(num_layers, LAYERS[num_layers][1], 128, stride=2)
+        self.layer3 = self._stage(num_layers, LAYERS[num_layers][2], 256, stride=2)
+        self.layer4 = self._stage(num_layers, LAYERS[num_layers][3], 512, stride=2)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.fc = nn.Linear(512 * self.expansion, num_classes)
+
+    def _stage(self, num_layers: int, blocks: int, width: int, stride: int) -> nn.Sequential:
+        out = width * self.expansion
+        downsample = nn.Sequential(nn.Conv2d(self._in, out, kernel_size=1, stride=stride), nn.BatchNorm2d(out))
+        layers = [Paper003Block(num_layers, self._in, width, downsample, stride)]
+        self._in = out
+        layers += [Paper003Block(num_layers, self._in, width) for _ in range(blocks - 1)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.avgpool(x).flatten(1))
+
+
+def _factory(depth: int):
+    def make(in_channels: int, num_classes: int) -> nn.Module:
+        return Paper003ResNet(depth, in_channels, num_classes)
+    make.__doc__ = f"Paper 003's ResNet-{depth} (reproduces its Table 1 parameter count)."
+    return make
+
+
+for _d in LAYERS:
+    register_model(f"paper003_resnet{_d}")(_factory(_d))

@@ -1,0 +1,7 @@
+"""Figures, tables and provenance manifests."""
+from ._figures import attribution_overlay, save_figure, score_histogram, training_curves
+from ._io import atomic_write_bytes, write_csv, write_json
+from ._manifest import build_manifest, git_commit, package_versions
+
+__all__ = ["atomic_write_bytes", "attribution_overlay", "build_manifest", "git_commit", "package_versions",
+           "save_figure", "score_histogram", "training_curves", "write_csv", "write_json"]

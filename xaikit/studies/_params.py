@@ -1,0 +1,113 @@
+"""Parameter specifications of the study notebooks, and their validation.
+
+A notebook's second cell calls :func:`validate_params` with the study name and the
+values of its ``parameters`` cell; the CLI calls it before starting papermill, so a
+bad value fails in a second with a message naming the parameter.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .._validation import check_float, check_int, check_option, did_you_mean
+
+__all__ = ["Param", "STUDY_PARAMS", "validate_params"]
+
+
+@dataclass(frozen=True)
+class Param:
+    """One notebook parameter: a kind ("int", "float", "str", "choice", "path"), bounds or choices."""
+
+    kind: str
+    choices: tuple[Any, ...] = ()
+    min_value: float | None = None
+    max_value: float | None = None
+    nullable: bool = False
+
+    def check(self, name: str, value: Any, context: str) -> Any:
+        if value is None:
+            if self.nullable:
+                return None
+            raise ValueError(f"parameter {name!r} of {context} must not be None")
+        if self.kind == "choice":
+            return check_option(f"parameter {name!r}", value, self.choices, context=context)
+        if self.kind == "int":
+            return check_int(f"parameter {name!r}", value, min_value=self.min_value, max_value=self.max_value,
+                             context=context)
+        if self.kind == "float":
+            return check_float(f"parameter {name!r}", value, min_value=self.min_value,
+                               max_value=self.max_value, context=context)
+        if not isinstance(value, str):
+            raise ValueError(f"parameter {name!r} of {context} must be a string, got {value!r}")
+        return value
+
+
+def _model_names() -> tuple[str, ...]:
+    from ..models import MODELS
+
+    return tuple(sorted(MODELS))
+
+
+PHANTOMS = ("chest_covid", "chest_multilabel", "brain_mri", "lung_ct")
+
+STUDY_PARAMS: dict[str, dict[str, Param]] = {
+    "01_model_complexity": {
+        "profile": Param("choice", ("smoke", "default", "paper", "custom")),
+        "dataset": Param("choice", ("chest_covid",)),
+        "data_root": Param("path", nullable=True),
+        "arch": Param("choice", ()),  # filled from the model registry at validation time
+        "method": Param("choice", ("saliency",)),
+        "n_images": Param("int", min_value=20),
+        "image_size": Param("int", min_value=32, max_value=1024),
+        "epochs": Param("int", min_value=1, max_value=1000),
+        "batch_size": Param("int", min_value=1, max_value=4096),
+        "optimizer": Param("choice", ("sgd", "adam")),
+        "lr": Param("float", min_value=0.0, max_value=10.0),
+        "momentum": Param("float", min_value=0.0, max_value=1.0),
+        "n_explain": Param("int", min_value=1),
+        "seed": Param("int", min_value=0),
+        "device": Param("choice", ("auto", "cpu", "cuda")),
+        "output_dir": Param("path"),
+    },
+}
+
+
+def validate_params(study: str, params: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Check every parameter of ``study``; return them unchanged if valid.
+
+    Parameters
+    ----------
+    study : a key of ``STUDY_PARAMS`` (the notebook's file name without ``.ipynb``).
+    params : name → value; names the study does not know are rejected with a hint.
+    partial : accept a subset of the parameters (the CLI's overrides).
+
+    Raises
+    ------
+    ValueError naming the parameter, the allowed values or range, and the value given.
+
+    Examples
+    --------
+    >>> validate_params("01_model_complexity", {"arch": "resnet34"}, partial=True)
+    {'arch': 'resnet34'}
+    """
+    check_option("study", study, sorted(STUDY_PARAMS))
+    spec = dict(STUDY_PARAMS[study])
+    if "arch" in spec:
+        spec["arch"] = Param("choice", _model_names())
+    for name in params:
+        if name not in spec:
+            raise ValueError(f"{study} has no parameter {name!r}.{did_you_mean(name, spec)} "
+                             f"Parameters: {', '.join(spec)}")
+    if not partial:
+        missing = [k for k in spec if k not in params]
+        if missing:
+            raise ValueError(f"{study} is missing parameters: {', '.join(missing)}")
+    for name, value in params.items():
+        spec[name].check(name, value, study)
+    if params.get("data_root") and params.get("dataset") in PHANTOMS:
+        raise ValueError(
+            f"parameter 'data_root' of {study} is set ({params['data_root']!r}) but parameter 'dataset' is the "
+            f"{params['dataset']!r} phantom, which reads nothing from disk; choose a real dataset "
+            f"(none of the real-data loaders is implemented yet) or leave data_root unset"
+        )
+    return dict(params)

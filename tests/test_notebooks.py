@@ -93,3 +93,13 @@ def test_bad_parameter_inside_notebook_gives_readable_error(tmp_path):
                             parameters={"arch": "resnet43"}, kernel_name="python3", progress_bar=False)
     assert info.value.ename == "ValueError"
     assert "parameter 'arch'" in info.value.evalue and "Did you mean 'resnet34'?" in info.value.evalue
+
+
+def test_reexecuting_with_new_xai_parameters_loads_the_cached_model(book_src, tmp_path):
+    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "n_explain", "8",
+                 "--output-dir", str(tmp_path)]) == 0
+    again = json.loads((tmp_path / "manifest.json").read_text())
+    first = json.loads((book_src / "book" / "_generated" / "01_model_complexity" / "manifest.json").read_text())
+    assert again["model_from_cache"] is True and first["model_from_cache"] is False
+    assert again["model_hashes"] == first["model_hashes"]
+    assert len(pd.read_csv(tmp_path / "scores.csv")) == 8

@@ -71,9 +71,9 @@ def _train_eval(name: str, n_train: int, n_test: int, epochs: int) -> float:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, n_train, epochs, low, high", [
-    ("chest_covid", 1200, 8, 0.9, 1.0),
-    ("brain_mri", 1200, 8, 0.9, 1.0),
-    ("chest_multilabel", 1200, 8, 0.72, 0.92),
+    ("chest_covid", 1000, 6, 0.9, 1.0),
+    ("brain_mri", 1000, 6, 0.9, 1.0),
+    ("chest_multilabel", 1000, 6, 0.72, 0.92),
 ])
 def test_small_cnn_learns_the_phantom(name, n_train, epochs, low, high):
     auc = _train_eval(name, n_train, 400, epochs)

@@ -9,8 +9,18 @@ from __future__ import annotations
 import numpy as np
 
 from ._base import ImageSet
-from ._draw import (F32, angular_noise, blob_alpha, ellipse_radius, grid, paint_lesion, resize,
-                    sample_angular, smooth_noise, soft)
+from ._draw import (
+    F32,
+    angular_noise,
+    blob_alpha,
+    ellipse_radius,
+    grid,
+    paint_lesion,
+    resize,
+    sample_angular,
+    smooth_noise,
+    soft,
+)
 from ._phantom import Rendered, check_common, check_range, class_proportions, generate, lesion_stats, resolve
 
 __all__ = ["brain_mri"]
@@ -18,7 +28,7 @@ __all__ = ["brain_mri"]
 CLASS_NAMES = ("glioma", "meningioma", "no_tumour", "pituitary")
 PRESETS = {  # contrast: |mean intensity change| over the tumour mask
     "easy": {"contrast": (0.18, 0.30), "size": 1.2, "noise": 0.015},
-    "default": {"contrast": (0.08, 0.20), "size": 1.0, "noise": 0.03},
+    "default": {"contrast": (0.12, 0.25), "size": 1.0, "noise": 0.025},
     "hard": {"contrast": (0.05, 0.12), "size": 0.8, "noise": 0.04},
 }
 RMAX = 128
@@ -100,7 +110,7 @@ def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> 
             necrosis = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * (0.4 * r) ** 2))
             target, sign = bg[i] - 0.25 - 0.15 * necrosis + 0.05 * tex, -1.0
         elif lab == "meningioma":  # well-circumscribed extra-axial mass on the inner table
-            r = rng.uniform(0.045, 0.085) * cfg["size"]
+            r = rng.uniform(0.05, 0.09) * cfg["size"]
             ang = rng.uniform(0, 2 * np.pi)
             x, y = cx + 0.87 * rx * np.cos(ang), cy + 0.87 * ry * np.sin(ang)
             alpha = blob_alpha(s, x, y, r, rng, irregularity=0.06, edge=0.06) * inner[i]
@@ -163,7 +173,7 @@ def brain_mri(n: int, image_size: int = 64, seed: int = 0, *, difficulty: str = 
     cfg["noise"] = check_range("noise", cfg["noise"], 0.0, 0.5, ctx)[0]
     labels = np.random.default_rng(seed).choice(len(CLASS_NAMES), size=n, p=w).astype(np.int64)
     params = {"n": n, "image_size": image_size, "seed": seed, "difficulty": difficulty,
-              "prevalence": dict(zip(CLASS_NAMES, w.tolist())), **cfg}
+              "prevalence": dict(zip(CLASS_NAMES, w.tolist(), strict=True)), **cfg}
     return generate(name=ctx, n=n, image_size=image_size, seed=seed, labels=labels, class_names=CLASS_NAMES,
                     render=_render, cfg=cfg, shortcut=shortcut, shortcut_class=shortcut_class,
                     shortcut_kind=shortcut_kind, shortcut_leak=shortcut_leak, intensity_shift=intensity_shift,

@@ -20,7 +20,7 @@ __all__ = ["chest_covid"]
 CLASS_NAMES = ("healthy", "covid")
 PRESETS = {
     "easy": {"contrast": (0.10, 0.20), "lesion_size": (0.05, 0.09), "n_lesions": (1, 4), "noise": 0.015},
-    "default": {"contrast": (0.05, 0.12), "lesion_size": (0.035, 0.075), "n_lesions": (1, 3), "noise": 0.025},
+    "default": {"contrast": (0.07, 0.15), "lesion_size": (0.04, 0.08), "n_lesions": (1, 3), "noise": 0.02},
     "hard": {"contrast": (0.03, 0.07), "lesion_size": (0.025, 0.06), "n_lesions": (1, 2), "noise": 0.035},
 }
 

@@ -11,7 +11,7 @@ from scipy import ndimage
 
 __all__ = [
     "grid", "ellipse_radius", "soft", "soft_ellipse", "smooth_noise", "angular_noise",
-    "sample_angular", "band", "paint_lesion", "exposure", "splat", "irregular_blob",
+    "sample_angular", "band", "paint_lesion", "splat", "irregular_blob",
     "resize", "resize_matrix", "crop_box",
 ]
 
@@ -112,14 +112,6 @@ def paint_lesion(background: np.ndarray, alpha: np.ndarray, target: np.ndarray |
         p = alpha if pattern is None else alpha * pattern
         offset = p * (contrast / p[mask].mean())
     return np.where(mask, offset, 0.0).astype(F32), mask
-
-
-def exposure(rng: np.random.Generator, batch: int, gain: float, offset: float, gamma: float):
-    """Per-image exposure jitter ``(gain, offset, gamma)`` drawn around 1, 0, 1, each (B, 1, 1)."""
-    g = 1.0 + gain * rng.uniform(-1, 1, (batch, 1, 1))
-    o = offset * rng.uniform(-1, 1, (batch, 1, 1))
-    y = np.exp(np.log(gamma) * rng.uniform(-1, 1, (batch, 1, 1))) if gamma > 1 else np.ones((batch, 1, 1))
-    return g.astype(F32), o.astype(F32), y.astype(F32)
 
 
 def resize_matrix(src: int, dst: int) -> np.ndarray:

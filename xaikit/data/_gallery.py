@@ -49,7 +49,7 @@ def gallery(imageset: ImageSet, n_per_class: int = 4, *, outline: bool = True, o
         rows.append(members[:n_per_class])
     fig, axes = plt.subplots(k, n_per_class, figsize=(panel_size * n_per_class, panel_size * k + 0.4),
                              squeeze=False)
-    for r, (cname, idx) in enumerate(zip(imageset.class_names, rows)):
+    for r, (cname, idx) in enumerate(zip(imageset.class_names, rows, strict=True)):
         for j in range(n_per_class):
             ax = axes[r, j]
             ax.set_xticks([])

@@ -155,7 +155,7 @@ def lung_ct(n: int, image_size: int = 64, seed: int = 0, *, difficulty: str = "d
     cfg["noise"] = check_range("noise", cfg["noise"], 0.0, 0.5, ctx)[0]
     labels = np.random.default_rng(seed).choice(len(CLASS_NAMES), size=n, p=w).astype(np.int64)
     params = {"n": n, "image_size": image_size, "seed": seed, "difficulty": difficulty,
-              "prevalence": dict(zip(CLASS_NAMES, w.tolist())), **cfg}
+              "prevalence": dict(zip(CLASS_NAMES, w.tolist(), strict=True)), **cfg}
     return generate(name=ctx, n=n, image_size=image_size, seed=seed, labels=labels, class_names=CLASS_NAMES,
                     render=_render, cfg=cfg, shortcut=shortcut, shortcut_class=shortcut_class,
                     shortcut_kind=shortcut_kind, shortcut_leak=shortcut_leak, intensity_shift=intensity_shift,

@@ -1,4 +1,9 @@
-"""``load(name, ...)``: the one entry point to every dataset, with seeded stratified splits."""
+"""``load(name, ...)``: the one entry point to every dataset, phantom or real, with seeded splits.
+
+Phantoms (``DATASETS``) are generated; real datasets (``REAL_DATASETS``) are read from the
+``data_root`` you pass, validated, and decoded into the same :class:`ImageSet` structure, so a
+notebook switches from a phantom to the real data by changing ``dataset=`` and ``data_root=``.
+"""
 from __future__ import annotations
 
 import inspect
@@ -9,11 +14,18 @@ import numpy as np
 from .._validation import check_float, check_option, did_you_mean
 from ._base import ImageSet
 from ._brain import brain_mri
+from ._brain_tumor import brain_tumor_mri
 from ._chest import chest_covid
+from ._chexpert import chexpert
+from ._covidqu import covid_qu_ex
+from ._iqothnccd import iq_oth_nccd
+from ._lazy import RealDataset
 from ._lung_ct import lung_ct
+from ._medmnist import medmnist
 from ._multilabel import chest_multilabel
+from ._qata import qata_cov19
 
-__all__ = ["DATASETS", "load", "split_indices"]
+__all__ = ["DATASETS", "PHANTOM_OF", "REAL_DATASETS", "load", "split_indices"]
 
 DATASETS: dict[str, Callable[..., ImageSet]] = {
     "chest_covid": chest_covid,
@@ -21,7 +33,20 @@ DATASETS: dict[str, Callable[..., ImageSet]] = {
     "brain_mri": brain_mri,
     "lung_ct": lung_ct,
 }
+#: real datasets: name -> loader(data_root, split, *, seed, fractions, image_size, ...) -> RealDataset
+REAL_DATASETS: dict[str, Callable[..., RealDataset]] = {
+    "covid-qu-ex": covid_qu_ex,
+    "qata-cov19": qata_cov19,
+    "chexpert": chexpert,
+    "brain-tumor-mri": brain_tumor_mri,
+    "iq-oth-nccd": iq_oth_nccd,
+    "medmnist": medmnist,
+}
+#: the phantom that stands in for each real dataset when no data_root is given
+PHANTOM_OF = {"covid-qu-ex": "chest_covid", "qata-cov19": "chest_covid", "chexpert": "chest_multilabel",
+              "brain-tumor-mri": "brain_mri", "iq-oth-nccd": "lung_ct"}
 SPLITS = ("all", "train", "val", "test")
+_SHARED = ("data_root", "split", "seed", "fractions", "image_size")
 
 
 def split_indices(labels: np.ndarray, fractions: tuple[float, float, float], seed: int) -> dict[str, np.ndarray]:
@@ -45,36 +70,70 @@ def split_indices(labels: np.ndarray, fractions: tuple[float, float, float], see
     return {k: np.sort(np.concatenate(v)) for k, v in out.items()}
 
 
-def load(name: str, split: str = "all", *, n: int = 200, image_size: int = 64, seed: int = 0,
-         fractions: tuple[float, float, float] = (0.7, 0.2, 0.1), **options) -> ImageSet:
+def load(name: str, split: str = "all", *, n: int | None = None, image_size: int = 64, seed: int = 0,
+         fractions: tuple[float, float, float] = (0.7, 0.2, 0.1), data_root: str | None = None,
+         lazy: bool = False, **options) -> ImageSet | RealDataset:
     """Load dataset ``name`` and return one split of it.
 
     Parameters
     ----------
-    name : a key of ``DATASETS``.
+    name : a key of ``DATASETS`` (a phantom) or of ``REAL_DATASETS`` (read from ``data_root``).
     split : "all", "train", "val" or "test".
-    n, image_size, seed : passed to the phantom generator; the split is seeded by ``seed`` too.
-    fractions : the stratified train/val/test fractions.
-    **options : further generator options (``difficulty``, ``shortcut``, ...); an unknown
-        option raises ``ValueError`` naming it.
+    n : phantoms: how many images to generate (default 200). Real data: decode only a seeded,
+        class-stratified sample of ``n`` images of the split (default: all of it).
+    image_size : square side in pixels; real images are resized to it (masks: nearest neighbour).
+    seed : seeds the phantom, the split and (real data) the sample of ``n``.
+    fractions : train/val/test fractions of the seeded splits (phantoms always; real datasets
+        where their ``split_mode`` draws one).
+    data_root : real datasets only: the folder you unpacked the dataset into (see data/README.md;
+        nothing is downloaded). Required for a real dataset, refused for a phantom.
+    lazy : real datasets only: return the :class:`RealDataset` (validated file index, nothing decoded)
+        instead of an in-memory ImageSet, e.g. for a DataLoader over all of CheXpert.
+    **options : further options of the generator or loader (``difficulty``, ``uncertainty``,
+        ``split_mode``, ``on_error``, ``channels``, ...); an unknown option raises ``ValueError`` naming it.
 
     Examples
     --------
     >>> train = load("chest_covid", "train", n=40, image_size=32, seed=0)
     >>> len(train)
     28
+    >>> test = load("covid-qu-ex", "test", data_root="/data/covidqu", image_size=224)  # doctest: +SKIP
     """
-    check_option("name", name, DATASETS, context="load")
+    check_option("name", name, [*DATASETS, *REAL_DATASETS], context="load")
     check_option("split", split, SPLITS, context="load")
     for f in fractions:
         check_float("fractions", f, min_value=0.0, max_value=1.0, context="load")
+    if name in REAL_DATASETS:
+        return _load_real(name, split, n=n, image_size=image_size, seed=seed, fractions=fractions,
+                          data_root=data_root, lazy=lazy, options=options)
+    if data_root is not None:
+        real = [k for k, v in PHANTOM_OF.items() if v == name]
+        raise ValueError(f"data_root of load is set ({str(data_root)!r}) but {name!r} is a phantom, which reads "
+                         f"nothing from disk; for real data choose a real dataset"
+                         f"{' (' + ', '.join(map(repr, real)) + ')' if real else ''}, or leave data_root unset")
+    if lazy:
+        raise ValueError(f"lazy of load applies to real datasets only; {name!r} is a phantom")
     fn = DATASETS[name]
-    known = [p for p in inspect.signature(fn).parameters if p not in ("n", "image_size", "seed")]
+    _check_options(name, fn, options, ("n", "image_size", "seed"))
+    ds = fn(200 if n is None else n, image_size=image_size, seed=seed, **options)
+    if split == "all":
+        return ds
+    return ds.subset(split_indices(ds.labels, tuple(fractions), seed)[split])
+
+
+def _check_options(name: str, fn: Callable, options: dict, shared: tuple[str, ...]) -> None:
+    known = [p for p in inspect.signature(fn).parameters if p not in shared]
     for key in options:
         if key not in known:
             raise ValueError(f"{key!r} is not an option of {name}; options are {', '.join(known)}."
                              f"{did_you_mean(key, known)}")
-    ds = fn(n, image_size=image_size, seed=seed, **options)
-    if split == "all":
-        return ds
-    return ds.subset(split_indices(ds.labels, tuple(fractions), seed)[split])
+
+
+def _load_real(name: str, split: str, *, n: int | None, image_size: int, seed: int, fractions, data_root,
+               lazy: bool, options: dict) -> ImageSet | RealDataset:
+    fn = REAL_DATASETS[name]
+    _check_options(name, fn, options, _SHARED)
+    ds = fn(data_root, split, seed=seed, fractions=tuple(fractions), image_size=image_size, **options)
+    if lazy:
+        return ds if n is None else ds.sample(n, seed)
+    return ds.to_imageset(image_size, limit=n, seed=seed)

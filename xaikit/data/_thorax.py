@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._draw import (F32, angular_noise, band, ellipse_radius, grid, resize, sample_angular, smooth_noise,
-                    soft)
+from ._draw import F32, angular_noise, band, ellipse_radius, grid, resize, sample_angular, smooth_noise, soft
 
 __all__ = ["thorax_params", "render_thorax", "finish_radiograph", "lung_point"]
 

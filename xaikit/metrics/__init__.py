@@ -2,11 +2,20 @@
 
 Every metric is ``(attributions, masks, ...) -> Tensor[N]`` (float64, on the attributions'
 device). ``return_reasons=True`` returns a :class:`MetricResult` whose ``reasons()`` say why a
-score is NaN. Quantus is imported only when :class:`PositiveAttributionRatio` (a
-``quantus.Metric``) is first accessed.
+score is NaN. Faithfulness (deletion / insertion curves) also takes the model and the images; the
+randomisation sanity check takes the model and an explainer and returns a tidy DataFrame. Quantus is
+imported only when :class:`PositiveAttributionRatio` (a ``quantus.Metric``) is first accessed.
 """
 from ._checks import NAN_REASONS, MetricResult
 from ._complexity import entropy, sparseness
+from ._faithfulness import (
+    FaithfulnessCurve,
+    curve_auc,
+    deletion_auc,
+    deletion_curve,
+    insertion_auc,
+    insertion_curve,
+)
 from ._interop import run_on_quantus_inputs
 from ._localisation import (
     attribution_localisation,
@@ -17,6 +26,7 @@ from ._localisation import (
     relevance_rank_accuracy,
     top_k_intersection,
 )
+from ._randomisation import model_randomisation, randomisable_layers, spearman_correlation, ssim
 from ._ranking import auprc, auroc
 from ._threshold import iou, otsu_threshold
 
@@ -26,6 +36,8 @@ __all__ = [
     "positive_attribution_ratio", "energy_pointing_game", "attribution_localisation",
     "pointing_game", "auroc", "auprc", "iou", "otsu_threshold", "sparseness", "entropy",
     "run_on_quantus_inputs", "PositiveAttributionRatio",
+    "FaithfulnessCurve", "deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc", "curve_auc",
+    "model_randomisation", "randomisable_layers", "spearman_correlation", "ssim",
 ]
 
 

@@ -81,7 +81,11 @@ def load_weights(model: nn.Module, weights: str | Path, *, name: str = "model") 
     path = Path(weights)
     if not path.is_file():
         raise FileNotFoundError(f"weights file {str(path)!r} does not exist (nothing is downloaded)")
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # noqa: BLE001  (pickle errors, damaged zip files, ...)
+        raise ValueError(f"weights {str(path)!r} cannot be read as a plain state_dict with "
+                         f"torch.load(weights_only=True): {str(err).splitlines()[0]}") from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):

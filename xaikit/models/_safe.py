@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 
+import torch
 from torch import Tensor, nn
 from torchvision.models.densenet import DenseNet
 from torchvision.models.inception import BasicConv2d
@@ -61,6 +62,7 @@ def attribution_safe(model: nn.Module) -> nn.Module:
 
     Examples
     --------
+    >>> import torch
     >>> from xaikit.models import create_model
     >>> safe = attribution_safe(create_model("resnet18", 1, 2))
     >>> attribution_problems(safe, torch.rand(1, 1, 32, 32))
@@ -89,22 +91,26 @@ def attribution_safe(model: nn.Module) -> nn.Module:
 def attribution_problems(model: nn.Module, x: Tensor) -> list[str]:
     """What would break hook-based attribution on ``model`` for input ``x``; empty when nothing.
 
-    Runs ``model(x)`` in its current mode with a forward hook counting calls and a full backward
-    hook on every leaf module, then backpropagates the sum of the outputs. Reports modules
+    Runs ``model(x)`` in its current mode twice: once with a forward hook counting calls on every
+    leaf module, once with a full backward hook on every leaf module, backpropagating the sum of
+    the outputs. Reports modules
     with ``inplace=True``, leaf modules called more than once, and any error the hooks raise
     (in-place changes of a hooked output). The model's hooks are removed afterwards.
     """
     problems = [f"{name}: inplace=True" for name, m in model.named_modules()
                 if getattr(m, "inplace", False) is True]
+    leaves = [(name, m) for name, m in model.named_modules() if next(m.children(), None) is None]
     calls: dict[str, int] = {}
-    handles = []
-    for name, module in model.named_modules():
-        if next(module.children(), None) is not None:
-            continue
-        handles.append(module.register_forward_hook(
-            lambda m, i, o, name=name: calls.__setitem__(name, calls.get(name, 0) + 1)))
-        handles.append(module.register_full_backward_hook(lambda m, gi, go: None))
-    try:
+    handles = [m.register_forward_hook(lambda m, i, o, name=name: calls.__setitem__(name, calls.get(name, 0) + 1))
+               for name, m in leaves]
+    try:  # pass 1: count calls (no backward hooks, which may fail before every module has run)
+        with torch.no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+    handles = [m.register_full_backward_hook(lambda m, gi, go: None) for _, m in leaves]
+    try:  # pass 2: a full backward hook on every leaf
         x = x.detach().clone().requires_grad_(True)
         out = model(x)
         out = out if isinstance(out, Tensor) else out[0]

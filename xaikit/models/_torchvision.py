@@ -61,7 +61,7 @@ class DenseNet121(DenseNet):
 
     Examples
     --------
-    >>> m = DenseNet121(in_channels=1, num_classes=5)
+    >>> m = DenseNet121(in_channels=1, num_classes=5).eval()
     >>> m(torch.zeros(1, 1, 32, 32)).shape
     torch.Size([1, 5])
     """

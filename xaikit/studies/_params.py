@@ -51,9 +51,18 @@ def _model_names() -> tuple[str, ...]:
 PHANTOMS = ("chest_covid", "chest_multilabel", "brain_mri", "lung_ct")
 
 STUDY_PARAMS: dict[str, dict[str, Param]] = {
+    "00_phantoms": {
+        "profile": Param("choice", ("smoke", "default", "paper", "custom")),
+        "image_size": Param("int", min_value=32, max_value=1024),
+        "n_per_class": Param("int", min_value=1, max_value=16),
+        "seed": Param("int", min_value=0),
+        "device": Param("choice", ("auto", "cpu", "cuda")),
+        "data_root": Param("path", nullable=True),
+        "output_dir": Param("path"),
+    },
     "01_model_complexity": {
         "profile": Param("choice", ("smoke", "default", "paper", "custom")),
-        "dataset": Param("choice", ("chest_covid",)),
+        "dataset": Param("choice", ("chest_covid",)),  # + "covid-qu-ex" once its loader lands
         "data_root": Param("path", nullable=True),
         "arch": Param("choice", ()),  # filled from the model registry at validation time
         "method": Param("choice", ("saliency",)),

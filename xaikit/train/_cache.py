@@ -32,8 +32,9 @@ import torch
 
 from .._seed import seeded
 from ._augment import get_augmentation
+from ._checkpoint import CacheWarning
 from ._config import TrainConfig
-from ._fit import CacheWarning, EpochCallback, FitResult, fit, resolve_device
+from ._fit import EpochCallback, FitResult, fit, resolve_device
 
 __all__ = ["CACHE_FORMAT", "cache_key", "default_cache_dir", "train_cached"]
 

@@ -63,7 +63,7 @@ def youden_thresholds(y_true, scores) -> np.ndarray:
 
     Examples
     --------
-    >>> youden_thresholds([[0], [0], [1], [1]], [[0.1], [0.6], [0.4], [0.9]]).tolist()
+    >>> youden_thresholds([[0], [0], [1], [1]], [[0.1], [0.3], [0.4], [0.9]]).tolist()
     [0.4]
     """
     y, s = _np(y_true).astype(bool), _np(scores).astype(np.float64)
@@ -124,7 +124,7 @@ def evaluate_logits(y_true, logits, *, task: str = "single_label", thresholds=No
     Examples
     --------
     >>> t = evaluate_logits(torch.tensor([0, 1, 1]), torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 0.0]]))
-    >>> t.set_index(["metric", "class"]).loc[("accuracy", "all"), "value"].round(3)
+    >>> round(float(t.set_index(["metric", "class"]).loc[("accuracy", "all"), "value"]), 3)
     0.667
     """
     check_option("task", task, ("single_label", "multi_label"), context="evaluate_logits")

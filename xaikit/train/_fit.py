@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import io
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -24,18 +22,13 @@ import torch
 from torch import nn
 
 from ._augment import get_augmentation
+from ._checkpoint import CHECKPOINT_FORMAT, load_checkpoint, pack
 from ._config import TrainConfig
 from ._evaluate import roc_auc
 
-__all__ = ["FitResult", "fit", "predict_logits", "resolve_device", "state_hash", "CacheWarning"]
+__all__ = ["FitResult", "fit", "predict_logits", "resolve_device", "state_hash"]
 
-CHECKPOINT_FORMAT = 1
-_MAGIC = b"XAIKITC1"
 EpochCallback = Callable[[int, dict], None]
-
-
-class CacheWarning(UserWarning):
-    """A cache entry or checkpoint was unusable (corrupt, partial, or from another run) and is ignored."""
 
 
 @dataclass
@@ -171,40 +164,21 @@ def _score(metric: str, row: dict) -> float:
     return float("inf") if v != v else float(v)
 
 
+def _plateau_step(state: dict, monitored: float, opt: torch.optim.Optimizer, config: TrainConfig) -> dict:
+    """Keras ``ReduceLROnPlateau(min_delta=1e-4, cooldown=0)``: after ``patience`` epochs without an
+    improvement larger than 1e-4, multiply the learning rate by ``factor`` (not below ``min_lr``)."""
+    if monitored < state["best"] - 1e-4:
+        return {"best": monitored, "wait": 0}
+    wait = state["wait"] + 1
+    if wait >= config.plateau_patience:
+        for group in opt.param_groups:
+            group["lr"] = max(group["lr"] * config.plateau_factor, config.min_lr)
+        wait = 0
+    return {"best": state["best"], "wait": wait}
+
+
 def _cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-
-
-def pack(obj) -> bytes:
-    """Serialise ``obj`` with ``torch.save`` behind a magic tag and its SHA-256, so damage is detected."""
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    payload = buf.getvalue()
-    return _MAGIC + hashlib.sha256(payload).digest() + payload
-
-
-def unpack(data: bytes):
-    """Inverse of :func:`pack`; ``ValueError`` if the tag or the checksum does not match."""
-    if data[:8] != _MAGIC:
-        raise ValueError("not an xaikit checkpoint (bad magic bytes)")
-    digest, payload = data[8:40], data[40:]
-    if hashlib.sha256(payload).digest() != digest:
-        raise ValueError("checksum mismatch (truncated or corrupted file)")
-    return torch.load(io.BytesIO(payload), map_location="cpu", weights_only=True)
-
-
-def _load_checkpoint(path: Path, run_key: str) -> dict | None:
-    if not path.is_file():
-        return None
-    try:
-        state = unpack(path.read_bytes())
-        if state.get("format") != CHECKPOINT_FORMAT or state.get("run_key") != run_key:
-            raise ValueError("it belongs to another run (different model, data or configuration)")
-        return state
-    except Exception as err:  # noqa: BLE001  (anything unreadable is ignored, never loaded)
-        warnings.warn(f"ignoring checkpoint {str(path)!r}: {err}; training starts from epoch 1",
-                      CacheWarning, stacklevel=3)
-        return None
 
 
 def _run_key(model: nn.Module, x_tr, y_tr, x_va, y_va, config: TrainConfig) -> str:
@@ -251,15 +225,17 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
     x_tr, y_tr, x_va, y_va = _check_data(train, val, config.task)
     device = resolve_device(config.device)
     cuda = device.type == "cuda"
+    if cuda and device.index is None:
+        device = torch.device("cuda", torch.cuda.current_device())
     ckpt_path = None if checkpoint is None else Path(checkpoint)
     if ckpt_path is not None and run_key is None:
         run_key = _run_key(model, x_tr, y_tr, x_va, y_va, config)
     channels_last = cuda and config.channels_last
     model = model.to(device, memory_format=torch.channels_last if channels_last else torch.preserve_format)
-    if cuda:  # keep the data on the GPU when it fits comfortably, else pin it for fast copies
+    if cuda:  # keep the data on the GPU when it fits comfortably
         fits = x_tr.nbytes + x_va.nbytes < 0.25 * torch.cuda.get_device_properties(device).total_memory
-        x_tr, y_tr, x_va, y_va = ((t.to(device) for t in (x_tr, y_tr, x_va, y_va)) if fits
-                                  else (t.pin_memory() for t in (x_tr, y_tr, x_va, y_va)))
+        if fits:
+            x_tr, y_tr, x_va, y_va = (t.to(device) for t in (x_tr, y_tr, x_va, y_va))
     amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
     use_amp = cuda and config.amp
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp and amp_dtype == torch.float16)
@@ -270,26 +246,21 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
     else:
         opt = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                                amsgrad=config.amsgrad)
-    sched = None
-    if config.scheduler == "plateau":
-        sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=config.plateau_factor, patience=config.plateau_patience,
-            threshold=1e-4, threshold_mode="abs", min_lr=config.min_lr)
     augment = get_augmentation(config.augment)
 
     rows: list[dict] = []
     best = {"score": float("inf"), "epoch": 0, "state": None}
     stop = {"best": float("inf"), "wait": 0, "stopped": False}
+    plateau = {"best": float("inf"), "wait": 0}
     start = 0
-    state = _load_checkpoint(ckpt_path, run_key) if ckpt_path is not None else None
+    state = load_checkpoint(ckpt_path, run_key) if ckpt_path is not None else None
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
-        if sched is not None:
-            sched.load_state_dict(state["scheduler"])
         if state["scaler"]:
             scaler.load_state_dict(state["scaler"])
         rows, best, stop, start = state["history"], state["best"], state["stop"], state["epoch"]
+        plateau = state["plateau"]
 
     n, bs = len(x_tr), config.batch_size
     n_batches = n // bs + (n % bs > 1)
@@ -297,7 +268,7 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
     if config.progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=config.epochs * n_batches, initial=start * n_batches, desc="training", leave=False)
-    rng_devices = [device.index if device.index is not None else torch.cuda.current_device()] if cuda else []
+    rng_devices = [device.index] if cuda else []
     autocast = (lambda: torch.autocast("cuda", dtype=amp_dtype)) if use_amp else nullcontext
 
     for epoch in range(start + 1, config.epochs + 1):
@@ -306,6 +277,7 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
         t0 = time.perf_counter()
         model.train()
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(_derive_seed(config.seed, epoch, "shuffle")))
+        perm = perm.to(x_tr.device)  # one copy per epoch, not a synchronising copy per batch
         aug_gen = torch.Generator().manual_seed(_derive_seed(config.seed, epoch, "augment"))
         total = torch.zeros((), dtype=torch.float64, device=device)
         seen = 0
@@ -313,9 +285,10 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
             torch.manual_seed(_derive_seed(config.seed, epoch, "global"))
             for b in range(n_batches):
                 idx = perm[b * bs:(b + 1) * bs]
-                idx = idx.to(x_tr.device) if x_tr.device != idx.device else idx
-                xb = x_tr[idx].to(device, non_blocking=True)
-                yb = y_tr[idx].to(device, non_blocking=True)
+                xb, yb = x_tr[idx], y_tr[idx]
+                if xb.device != device:  # data too large for the GPU: stage each batch through pinned memory
+                    xb = xb.pin_memory().to(device, non_blocking=True)
+                    yb = yb.pin_memory().to(device, non_blocking=True)
                 if augment is not None:
                     xb = augment(xb, aug_gen)
                 if channels_last:
@@ -332,17 +305,18 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
                     bar.update(1)
                     if b % 20 == 0:
                         bar.set_postfix(epoch=epoch, loss=f"{float(total) / seen:.4f}", refresh=False)
+        train_loss = float(total) / seen  # waits for the device, so t_train is the real training time
         t_train = time.perf_counter() - t0
-        row = {"epoch": epoch, "train_loss": float(total) / seen,
+        row = {"epoch": epoch, "train_loss": train_loss,
                **_epoch_metrics(predict_logits(model, x_va, bs), y_va.cpu(), config.task),
                "lr": float(opt.param_groups[0]["lr"])}
         score = _score(config.select, row)
         if best["state"] is None or score < best["score"]:
             best = {"score": score, "epoch": epoch, "state": _cpu_state(model)}
         monitored = _score(config.monitor, row)
-        if sched is not None:
-            sched.step(monitored)
-        if config.early_stopping:
+        if config.scheduler == "plateau":
+            plateau = _plateau_step(plateau, monitored, opt, config)
+        if config.early_stopping:  # Keras EarlyStopping(min_delta=0): stop after `patience` epochs without a new best
             if monitored < stop["best"]:
                 stop = {"best": monitored, "wait": 0, "stopped": False}
             else:
@@ -353,7 +327,7 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
         if ckpt_path is not None:
             atomic_write_bytes(ckpt_path, pack({
                 "format": CHECKPOINT_FORMAT, "run_key": run_key, "epoch": epoch, "model": _cpu_state(model),
-                "optimizer": opt.state_dict(), "scheduler": None if sched is None else sched.state_dict(),
+                "optimizer": opt.state_dict(), "plateau": plateau,
                 "scaler": scaler.state_dict() if scaler.is_enabled() else None,
                 "best": best, "stop": stop, "history": rows}))
         if bar is not None:

@@ -1,0 +1,69 @@
+"""Split helpers for the real-data loaders: seeded stratified splits, a validation part carved from
+an official training folder, and patient-level splits (no patient in two splits)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import check_float, check_int, check_option
+from ._lazy import ON_ERROR
+
+__all__ = ["SPLITS", "carve_val", "check_common", "patient_split", "stratified_split"]
+
+SPLITS = ("all", "train", "val", "test")
+
+
+def check_common(context: str, split: str, seed: int, fractions, on_error: str, image_size: int | None,
+                 channels: int, mask_threshold: int) -> None:
+    """Validate the arguments every loader shares."""
+    check_option("split", split, SPLITS, context=context)
+    check_int("seed", seed, min_value=0, context=context)
+    if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(f"fractions of {context} must be three numbers summing to 1, got {fractions!r}")
+    for f in fractions:
+        check_float("fractions", f, min_value=0.0, max_value=1.0, context=context)
+    check_option("on_error", on_error, ON_ERROR, context=context)
+    if image_size is not None:
+        check_int("image_size", image_size, min_value=8, max_value=4096, context=context)
+    check_option("channels", channels, (1, 3), context=context)
+    check_int("mask_threshold", mask_threshold, min_value=0, max_value=254, context=context)
+
+
+def stratified_split(labels: np.ndarray, split: str, seed: int, fractions) -> np.ndarray:
+    """Indices of ``split`` in a seeded, per-class train/val/test cut (``xaikit.data.split_indices``)."""
+    from ._registry import split_indices  # late: the registry imports the loaders
+
+    if split == "all":
+        return np.arange(len(labels))
+    return split_indices(np.asarray(labels), tuple(fractions), seed)[split]
+
+
+def carve_val(labels: np.ndarray, seed: int, val_fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, val)`` indices: a seeded, per-class ``round(val_fraction * n_class)`` of an official
+    training folder goes to validation, the rest stays for training."""
+    labels = np.asarray(labels)
+    strata = labels if labels.ndim == 1 else labels @ (1 << np.arange(labels.shape[1]))
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for c in np.unique(strata):
+        idx = rng.permutation(np.flatnonzero(strata == c))
+        n_val = int(round(val_fraction * len(idx)))
+        val.append(idx[:n_val])
+        train.append(idx[n_val:])
+    cat = lambda parts: np.sort(np.concatenate(parts)) if parts else np.zeros(0, int)  # noqa: E731
+    return cat(train), cat(val)
+
+
+def patient_split(patients: np.ndarray, split: str, seed: int, fractions) -> np.ndarray:
+    """Indices of ``split`` when whole patients, not images, are shuffled (seeded) and cut by ``fractions``.
+
+    Every image of a patient lands in the same split, so no patient is in two splits. The
+    fractions apply to patients; image fractions follow only approximately.
+    """
+    if split == "all":
+        return np.arange(len(patients))
+    ids = np.unique(np.asarray(patients))
+    order = np.random.default_rng(seed).permutation(len(ids))
+    n_train = int(round(fractions[0] * len(ids)))
+    n_val = int(round(fractions[1] * len(ids)))
+    cut = {"train": order[:n_train], "val": order[n_train:n_train + n_val], "test": order[n_train + n_val:]}
+    return np.flatnonzero(np.isin(patients, ids[cut[split]]))

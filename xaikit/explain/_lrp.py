@@ -1,0 +1,137 @@
+"""Layer-wise Relevance Propagation through zennit, with canonizers for every architecture we train.
+
+zennit ships canonizers for torchvision's ResNets; paper 003's ResNet variant and torchvision's
+DenseNet get their own here. DenseNet's BatchNorm layers come *before* their convolutions, so they
+cannot be merged (zennit #165): they keep zennit's default ``Pass`` rule, and the functional
+``ReLU``/pooling at the end of ``DenseNet.forward`` are replaced by modules so relevance is
+propagated by rules instead of plain gradients. Relevance conservation (input relevance summing to
+the explained logit) is tested for ResNet-18/50, the paper-003 variant and DenseNet-121.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from .._validation import check_float, check_option
+from ._base import BaseExplainer
+from ._registry import register_explainer
+
+__all__ = ["LRP", "canonizers_for", "no_inplace"]
+
+COMPOSITES = ("epsilon_plus_flat", "epsilon_plus", "epsilon_alpha2_beta1_flat", "epsilon_alpha2_beta1")
+
+
+@contextlib.contextmanager
+def no_inplace(model: nn.Module) -> Iterator[nn.Module]:
+    """Switch every module's ``inplace`` flag off for the block (hooks break on in-place ops), then restore."""
+    flipped = [m for m in model.modules() if getattr(m, "inplace", False) is True]
+    for m in flipped:
+        m.inplace = False
+    try:
+        yield model
+    finally:
+        for m in flipped:
+            m.inplace = True
+
+
+def _paper003_canonizer():
+    from zennit.canonizers import AttributeCanonizer
+    from zennit.layer import Sum
+
+    from ..models._paper003 import Paper003Block
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        if self.bottleneck:
+            x = self.relu1(self.bn1(self.conv1(x)))
+        x = self.relu2(self.bn2(self.conv2(x)))
+        x = self.bn3(self.conv3(x))
+        return self.relu_out(self.canonizer_sum(torch.stack([identity, x], dim=-1)))
+
+    def attribute_map(name, module):
+        if isinstance(module, Paper003Block):
+            return {"forward": forward.__get__(module), "canonizer_sum": Sum()}
+        return None
+
+    return AttributeCanonizer(attribute_map)
+
+
+def _densenet_canonizer():
+    from torchvision.models import DenseNet
+    from zennit.canonizers import AttributeCanonizer
+
+    def forward(self, x):
+        out = self.canonizer_relu(self.features(x))
+        return self.classifier(torch.flatten(self.canonizer_pool(out), 1))
+
+    def attribute_map(name, module):
+        if isinstance(module, DenseNet):
+            return {"forward": forward.__get__(module), "canonizer_relu": nn.ReLU(),
+                    "canonizer_pool": nn.AdaptiveAvgPool2d(1)}
+        return None
+
+    return AttributeCanonizer(attribute_map)
+
+
+def canonizers_for(model: nn.Module) -> list:
+    """zennit canonizers that make ``model`` LRP-ready; ``ValueError`` for architectures we cannot canonize."""
+    from torchvision.models import DenseNet, Inception3, ResNet
+    from zennit.canonizers import SequentialMergeBatchNorm
+    from zennit.torchvision import ResNetCanonizer
+
+    from ..models._paper003 import Paper003ResNet
+
+    if isinstance(model, ResNet):
+        return [ResNetCanonizer()]
+    if isinstance(model, Paper003ResNet):
+        return [SequentialMergeBatchNorm(), _paper003_canonizer()]
+    if isinstance(model, DenseNet):
+        return [_densenet_canonizer()]
+    if isinstance(model, Inception3):
+        raise ValueError("lrp has no canonizer for Inception3 (branch concatenations with BatchNorm after "
+                         "each convolution and functional pooling); use input_x_gradient or integrated_gradients")
+    if isinstance(model, nn.Sequential):
+        return [SequentialMergeBatchNorm()]
+    raise ValueError(f"lrp has no canonizer for {type(model).__name__}; supported: torchvision ResNet and "
+                     "DenseNet, paper 003's ResNet, nn.Sequential")
+
+
+@register_explainer("lrp")
+class LRP(BaseExplainer):
+    """Layer-wise Relevance Propagation (Bach et al. 2015; Montavon et al. 2019) through zennit.
+
+    Parameters
+    ----------
+    composite : zennit rule set: "epsilon_plus_flat" (default: Flat on the first layer, ZPlus on
+        convolutions, Epsilon on dense layers), "epsilon_plus", "epsilon_alpha2_beta1(_flat)".
+    epsilon : the Epsilon rule's stabiliser.
+    ignore_bias : propagate no relevance into biases, so relevance is conserved (input relevance sums
+        to the explained logit up to the stabilisers); False follows zennit's default.
+
+    The output relevance is the target logit (one-hot times the logit), so the map sums to it.
+    """
+
+    def __init__(self, composite: str = "epsilon_plus_flat", epsilon: float = 1e-6, ignore_bias: bool = True) -> None:
+        self.composite = check_option("composite", composite, COMPOSITES, context="lrp")
+        self.epsilon = check_float("epsilon", epsilon, min_value=0.0, context="lrp")
+        self.ignore_bias = bool(ignore_bias)
+
+    def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from zennit.attribution import Gradient
+        from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES
+
+        cls = ZENNIT_COMPOSITES[self.composite]
+        kwargs = {"canonizers": canonizers_for(model), "zero_params": "bias" if self.ignore_bias else None}
+        if "epsilon" in self.composite:
+            kwargs["epsilon"] = self.epsilon
+        composite = cls(**kwargs)
+
+        def one_hot_logit(output: torch.Tensor) -> torch.Tensor:
+            return output * nn.functional.one_hot(target, output.shape[1]).to(output.dtype)
+
+        with no_inplace(model), Gradient(model=model, composite=composite, attr_output=one_hot_logit) as attributor:
+            _, relevance = attributor(x)
+        return relevance

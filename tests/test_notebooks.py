@@ -49,10 +49,19 @@ def test_smoke_notebook_runs_and_writes_results(book_src, study):
 
 
 def test_study1_scores_are_tidy_and_in_range(book_src):
-    scores = pd.read_csv(book_src / "book" / "_generated" / "01_model_complexity" / "scores.csv")
+    out = book_src / "book" / "_generated" / "01_model_complexity"
+    scores = pd.read_csv(out / "scores.csv")
     assert {"image", "class", "arch", "method", "metric", "score", "random_baseline"} <= set(scores.columns)
-    assert scores["score"].between(0, 1).all()
+    assert scores["score"].isna().mean() < 0.2  # PAR is NaN for a map without positive relevance
+    assert scores["score"].dropna().between(0, 1).all()
     assert set(scores["class"]) == {"healthy", "covid"}
+    assert set(scores["metric"]) == {"relevance_rank_accuracy", "positive_attribution_ratio"}
+    assert set(scores["method"]) == {"saliency", "gradient_shap", "integrated_gradients"}
+    assert scores["arch"].nunique() >= 2  # Kruskal-Wallis needs groups
+    kw = pd.read_csv(out / "table5_kruskal.csv")
+    assert len(kw) == 12 and kw["paper_H"].notna().all()
+    table1 = pd.read_csv(out / "table1_parameters.csv")
+    assert (table1.loc[table1["arch"] == "paper003_resnet18", "difference"] == 0).all()
 
 
 def test_book_builds_strictly_with_figures_and_glued_number(book_src):
@@ -61,13 +70,18 @@ def test_book_builds_strictly_with_figures_and_glued_number(book_src):
     html_dir = index.parent
     page = (html_dir / "book" / "_generated" / "01_model_complexity.html").read_text()
     imgs = re.findall(r'<img[^>]+src="([^"]+)"', page)
-    assert len(imgs) >= 4
+    assert len(imgs) >= 5  # gallery, training curves, attributions, figures 6-9, randomisation
     for src in imgs:
         if not src.startswith("data:"):
             assert (html_dir / "book" / "_generated" / src).resolve().is_file(), src
     scores = pd.read_csv(book_src / "book" / "_generated" / "01_model_complexity" / "scores.csv")
-    headline = scores.loc[scores["class"] == "covid", "score"].mean()
+    rra = scores[(scores["metric"] == "relevance_rank_accuracy") & (scores["method"] == "saliency")]
+    headline = rra.loc[rra["class"] == "covid", "score"].mean()
     assert f"{headline:.3f}" in page  # the glued headline number is displayed in the chapter text
+    assert "Hypothesis 1 (more parameters, better classification) is" in page  # generated verdicts, glued
+    assert "Hypothesis 2 (more parameters, worse explanations) is" in page
+    for table in ("Table 1", "Table 2", "Table 3", "Table 4", "Table 5", "Figures 6"):
+        assert table in page
     assert "phantoms, not patients" in (html_dir / "book" / "index.html").read_text()
 
 
@@ -90,16 +104,20 @@ def test_bad_parameter_inside_notebook_gives_readable_error(tmp_path):
 
     with pytest.raises(pm.PapermillExecutionError) as info:
         pm.execute_notebook(str(ROOT / "notebooks" / "01_model_complexity.ipynb"), str(tmp_path / "bad.ipynb"),
-                            parameters={"arch": "resnet43"}, kernel_name="python3", progress_bar=False)
+                            parameters={"archs": ["resnet18", "resnet43"]}, kernel_name="python3",
+                            progress_bar=False)
     assert info.value.ename == "ValueError"
-    assert "parameter 'arch'" in info.value.evalue and "Did you mean 'resnet34'?" in info.value.evalue
+    assert "parameter 'archs'" in info.value.evalue and "Did you mean 'resnet34'?" in info.value.evalue
 
 
 def test_reexecuting_with_new_xai_parameters_loads_the_cached_model(book_src, tmp_path):
-    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "n_explain", "8",
-                 "--output-dir", str(tmp_path)]) == 0
+    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "methods", "saliency",
+                 "-p", "n_explain", "4", "--output-dir", str(tmp_path)]) == 0
     again = json.loads((tmp_path / "manifest.json").read_text())
     first = json.loads((book_src / "book" / "_generated" / "01_model_complexity" / "manifest.json").read_text())
     assert again["model_from_cache"] is True and first["model_from_cache"] is False
     assert again["model_hashes"] == first["model_hashes"]
-    assert len(pd.read_csv(tmp_path / "scores.csv")) == 8
+    assert again["parameters"]["methods"] == ["saliency"]
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert set(scores["method"]) == {"saliency"}
+    assert len(scores) == 4 * len(first["model_hashes"]) * 2  # images x models x metrics

@@ -18,9 +18,11 @@ def test_every_profile_is_complete_and_valid_for_every_study(profile):
 
 
 def test_bad_value_names_parameter_and_suggests():
-    with pytest.raises(ValueError, match=r"parameter 'arch' of 01_model_complexity must be one of .*"
+    with pytest.raises(ValueError, match=r"parameter 'archs' of 01_model_complexity must be one of .*"
                                          r"got 'resnet43'.*Did you mean 'resnet34'\?"):
-        validate_params("01_model_complexity", {"arch": "resnet43"}, partial=True)
+        validate_params("01_model_complexity", {"archs": "resnet43"}, partial=True)
+    with pytest.raises(ValueError, match=r"parameter 'methods' .*got 'saliancy'.*Did you mean 'saliency'\?"):
+        validate_params("01_model_complexity", {"methods": ["gradient_shap", "saliancy"]}, partial=True)
     msg = r"parameter 'epochs' of 01_model_complexity must be an int in \[1, 1000\], got 0"
     with pytest.raises(ValueError, match=msg):
         validate_params("01_model_complexity", {"epochs": 0}, partial=True)
@@ -33,7 +35,7 @@ def test_unknown_parameter_name_suggests():
 
 def test_missing_parameters_are_listed():
     with pytest.raises(ValueError, match="missing parameters: .*seed"):
-        validate_params("01_model_complexity", {"arch": "resnet18"})
+        validate_params("01_model_complexity", {"archs": ["resnet18"]})
 
 
 @pytest.mark.parametrize("text,value", [("7", 7), ("0.001", 0.001), ("1e-3", 1e-3), ("true", True),
@@ -43,9 +45,9 @@ def test_cli_values_are_parsed_like_papermill(text, value):
 
 
 def test_cli_rejects_bad_parameter_before_starting_a_kernel(capsys):
-    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "arch", "resnet43"]) == 2
+    assert main(["run", "01_model_complexity", "--profile", "smoke", "-p", "archs", "resnet18,resnet43"]) == 2
     err = capsys.readouterr().err
-    assert "parameter 'arch'" in err and "Did you mean 'resnet34'?" in err
+    assert "parameter 'archs'" in err and "Did you mean 'resnet34'?" in err
     assert main(["run", "01_model_complexity", "--profile", "smok"]) == 2
     assert "Did you mean 'smoke'?" in capsys.readouterr().err
     assert main(["run", "01_model_complexty"]) == 2
@@ -55,3 +57,34 @@ def test_cli_rejects_bad_parameter_before_starting_a_kernel(capsys):
 def test_data_root_with_a_phantom_dataset_is_an_error():
     with pytest.raises(ValueError, match=r"'data_root' of 01_model_complexity is set .* 'chest_covid' phantom"):
         validate_params("01_model_complexity", {"dataset": "chest_covid", "data_root": "/data"}, partial=True)
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("resnet34", ["resnet34"]),
+    ("resnet18,resnet34", ["resnet18", "resnet34"]),
+    ("resnet18, paper003_resnet18", ["resnet18", "paper003_resnet18"]),
+    (["resnet50"], ["resnet50"]),
+    (("resnet18", "resnet34"), ["resnet18", "resnet34"]),
+])
+def test_list_parameters_accept_a_list_or_the_cli_string(value, expected):
+    assert validate_params("01_model_complexity", {"archs": value}, partial=True) == {"archs": expected}
+    assert validate_params("01_model_complexity", {"archs": parse_value(",".join(expected))},
+                           partial=True) == {"archs": expected}
+
+
+@pytest.mark.parametrize("value,message", [
+    ([], "must be a non-empty list"), ("", "must be one of"), (7, "must be a non-empty list"),
+    ("resnet18,resnet18", "lists 'resnet18' more than once"),
+])
+def test_bad_list_parameters_are_rejected(value, message):
+    with pytest.raises(ValueError, match=message):
+        validate_params("01_model_complexity", {"archs": value}, partial=True)
+
+
+def test_real_dataset_without_data_root_says_where_to_get_it():
+    params = load_profile("smoke", "01_model_complexity")
+    params.update(output_dir="somewhere", dataset="covid-qu-ex")
+    with pytest.raises(ValueError, match=r"real dataset 'covid-qu-ex', which needs parameter 'data_root'.*data/README"):
+        validate_params("01_model_complexity", params)
+    params["data_root"] = "/data/covidqu"
+    assert validate_params("01_model_complexity", params)["dataset"] == "covid-qu-ex"

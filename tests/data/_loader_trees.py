@@ -47,7 +47,7 @@ def covidqu_tree(root: Path, *, nested: tuple[str, ...] = ("Infection Segmentati
     for split, classes in COVIDQU.items():
         for cls, n in classes.items():
             d = base / split / cls
-            for j in range(n):
+            for _j in range(n):
                 name = PREFIX[cls].format(k + 1)
                 image(d / "images" / name, k)
                 mask(d / "lung masks" / name, k)
@@ -65,7 +65,7 @@ def qata_tree(root: Path, version: str = "v2", n_train: int = 10, n_test: int = 
     base = root / "QaTa-COV19" / f"QaTa-COV19-{version}"
     folders = {"Train Set": n_train, "Test Set": n_test} if version == "v2" else {"": n_train + n_test}
     for folder, n in folders.items():
-        for j in range(n):
+        for _j in range(n):
             name = f"covid_{k + 1}.png"
             image(base / folder / "Images" / name, k)
             mask(base / folder / "Ground-truths" / f"mask_{name}", k)

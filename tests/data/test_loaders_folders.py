@@ -10,7 +10,8 @@ from _loader_trees import BRAIN, COVIDQU, brain_tree, corrupt, covidqu_tree, iqo
 
 import xaikit.data as xd
 
-pytestmark = pytest.mark.filterwarnings("ignore::xaikit.data.DatasetCountWarning")
+pytestmark = [pytest.mark.filterwarnings("ignore::xaikit.data.DatasetCountWarning"),
+              pytest.mark.filterwarnings("ignore:.*as published:xaikit.data.DataWarning")]
 SIZE = 8
 
 

@@ -60,7 +60,7 @@ class MedMNISTDataset(RealDataset):
 
     def _array(self, split: str) -> np.ndarray:
         with self._lock:
-            cache = self.__dict__.setdefault("_arrays", {})  # shared with subsets made afterwards
+            cache = self.__dict__.setdefault("_arrays", {})  # subsets made after the first read share it
             if split not in cache:
                 with np.load(self.root / self.params["file"]) as z:
                     cache[split] = z[f"{split}_images"]

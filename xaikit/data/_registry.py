@@ -7,6 +7,7 @@ notebook switches from a phantom to the real data by changing ``dataset=`` and `
 from __future__ import annotations
 
 import inspect
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -79,8 +80,9 @@ def load(name: str, split: str = "all", *, n: int | None = None, image_size: int
     ----------
     name : a key of ``DATASETS`` (a phantom) or of ``REAL_DATASETS`` (read from ``data_root``).
     split : "all", "train", "val" or "test".
-    n : phantoms: how many images to generate (default 200). Real data: decode only a seeded,
-        class-stratified sample of ``n`` images of the split (default: all of it).
+    n : how many images all three splits hold together, so a split has about its fraction of ``n``.
+        Phantoms: how many to generate (default 200). Real data: a seeded, class-stratified sample
+        of the split, sized ``round(n * len(split) / len(dataset))`` (default: the whole split).
     image_size : square side in pixels; real images are resized to it (masks: nearest neighbour).
     seed : seeds the phantom, the split and (real data) the sample of ``n``.
     fractions : train/val/test fractions of the seeded splits (phantoms always; real datasets
@@ -134,6 +136,11 @@ def _load_real(name: str, split: str, *, n: int | None, image_size: int, seed: i
     fn = REAL_DATASETS[name]
     _check_options(name, fn, options, _SHARED)
     ds = fn(data_root, split, seed=seed, fractions=tuple(fractions), image_size=image_size, **options)
+    if n is not None and split != "all":  # n counts all splits together, as for the phantoms
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the first call has warned already
+            total = len(fn(data_root, "all", seed=seed, fractions=tuple(fractions), image_size=image_size, **options))
+        n = max(1, int(round(n * len(ds) / max(total, 1))))
     if lazy:
         return ds if n is None else ds.sample(n, seed)
     return ds.to_imageset(image_size, limit=n, seed=seed)

@@ -1,18 +1,20 @@
 """The base class every explainer derives from: validation, eval mode and seeding in one place."""
 from __future__ import annotations
 
-import torch
-from torch import nn
-
 import contextlib
+import weakref
 from collections.abc import Iterator
 
 import numpy as np
+import torch
+from torch import nn
 
 from .._seed import seeded
 from ._common import eval_mode, prepare
 
 __all__ = ["BaseExplainer", "seeded_all"]
+
+_N_OUTPUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 @contextlib.contextmanager
@@ -57,8 +59,13 @@ class BaseExplainer:
         return out.detach()
 
     def _n_outputs(self, model: nn.Module, x: torch.Tensor) -> int:
-        with torch.no_grad():
-            return int(model(x[:1]).shape[1])
+        """The model's number of outputs for inputs shaped like ``x``; one probe forward, then cached."""
+        per_model = _N_OUTPUTS.setdefault(model, {})
+        key = (tuple(x.shape[1:]), x.device.type)
+        if key not in per_model:
+            with torch.no_grad():
+                per_model[key] = int(model(x[:1]).shape[1])
+        return per_model[key]
 
     def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

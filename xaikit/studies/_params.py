@@ -16,7 +16,12 @@ __all__ = ["Param", "STUDY_PARAMS", "validate_params"]
 
 @dataclass(frozen=True)
 class Param:
-    """One notebook parameter: a kind ("int", "float", "str", "choice", "path"), bounds or choices."""
+    """One notebook parameter: a kind ("int", "float", "str", "choice", "list", "path"), bounds or choices.
+
+    A "list" parameter holds one or more distinct items, each one of ``choices``; it accepts a list
+    or tuple, or a comma-separated string (what ``-p archs resnet18,resnet34`` gives on the command
+    line), and :meth:`check` returns it as a list.
+    """
 
     kind: str
     choices: tuple[Any, ...] = ()
@@ -31,6 +36,8 @@ class Param:
             raise ValueError(f"parameter {name!r} of {context} must not be None")
         if self.kind == "choice":
             return check_option(f"parameter {name!r}", value, self.choices, context=context)
+        if self.kind == "list":
+            return self._check_list(name, value, context)
         if self.kind == "int":
             return check_int(f"parameter {name!r}", value, min_value=self.min_value, max_value=self.max_value,
                              context=context)
@@ -40,6 +47,19 @@ class Param:
         if not isinstance(value, str):
             raise ValueError(f"parameter {name!r} of {context} must be a string, got {value!r}")
         return value
+
+    def _check_list(self, name: str, value: Any, context: str) -> list[Any]:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",")]
+        if not isinstance(value, (list, tuple)) or not value:
+            raise ValueError(f"parameter {name!r} of {context} must be a non-empty list (or a comma-separated "
+                             f"string) of {', '.join(map(repr, self.choices))}; got {value!r}")
+        for item in value:
+            check_option(f"each item of parameter {name!r}", item, self.choices, context=context)
+        duplicates = sorted({v for v in value if list(value).count(v) > 1})
+        if duplicates:
+            raise ValueError(f"parameter {name!r} of {context} lists {', '.join(map(repr, duplicates))} more than once")
+        return list(value)
 
 
 def _model_names() -> tuple[str, ...]:
@@ -62,10 +82,16 @@ STUDY_PARAMS: dict[str, dict[str, Param]] = {
     },
     "01_model_complexity": {
         "profile": Param("choice", ("smoke", "default", "paper", "custom")),
-        "dataset": Param("choice", ("chest_covid",)),  # + "covid-qu-ex" once its loader lands
+        "dataset": Param("choice", ("chest_covid", "covid-qu-ex")),
         "data_root": Param("path", nullable=True),
-        "arch": Param("choice", ()),  # filled from the model registry at validation time
-        "method": Param("choice", ("saliency",)),
+        "difficulty": Param("choice", ("easy", "default", "hard")),  # of the phantom; ignored for real data
+        "archs": Param("list", ()),  # filled from the model registry at validation time
+        "methods": Param("list", ("saliency", "gradient_shap", "integrated_gradients")),
+        "ig_steps": Param("int", min_value=1, max_value=1000),
+        "ig_method": Param("choice", ("riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle",
+                                      "gausslegendre")),
+        "gs_samples": Param("int", min_value=1, max_value=1000),
+        "gs_stdevs": Param("float", min_value=0.0, max_value=10.0),
         "n_images": Param("int", min_value=20),
         "image_size": Param("int", min_value=32, max_value=1024),
         "epochs": Param("int", min_value=1, max_value=1000),
@@ -74,6 +100,8 @@ STUDY_PARAMS: dict[str, dict[str, Param]] = {
         "lr": Param("float", min_value=0.0, max_value=10.0),
         "momentum": Param("float", min_value=0.0, max_value=1.0),
         "n_explain": Param("int", min_value=1),
+        "n_sanity": Param("int", min_value=1, max_value=64),
+        "n_boot": Param("int", min_value=100, max_value=100_000),
         "seed": Param("int", min_value=0),
         "device": Param("choice", ("auto", "cpu", "cuda")),
         "output_dir": Param("path"),
@@ -90,19 +118,24 @@ def validate_params(study: str, params: dict[str, Any], *, partial: bool = False
     params : name → value; names the study does not know are rejected with a hint.
     partial : accept a subset of the parameters (the CLI's overrides).
 
+    Returns
+    -------
+    dict
+        The parameters, with "list" values normalised to lists (``"a,b"`` → ``["a", "b"]``).
+
     Raises
     ------
     ValueError naming the parameter, the allowed values or range, and the value given.
 
     Examples
     --------
-    >>> validate_params("01_model_complexity", {"arch": "resnet34"}, partial=True)
-    {'arch': 'resnet34'}
+    >>> validate_params("01_model_complexity", {"archs": "resnet18,resnet34"}, partial=True)
+    {'archs': ['resnet18', 'resnet34']}
     """
     check_option("study", study, sorted(STUDY_PARAMS))
     spec = dict(STUDY_PARAMS[study])
-    if "arch" in spec:
-        spec["arch"] = Param("choice", _model_names())
+    if "archs" in spec:
+        spec["archs"] = Param("list", _model_names())
     for name in params:
         if name not in spec:
             raise ValueError(f"{study} has no parameter {name!r}.{did_you_mean(name, spec)} "
@@ -111,12 +144,20 @@ def validate_params(study: str, params: dict[str, Any], *, partial: bool = False
         missing = [k for k in spec if k not in params]
         if missing:
             raise ValueError(f"{study} is missing parameters: {', '.join(missing)}")
+    checked = dict(params)
     for name, value in params.items():
-        spec[name].check(name, value, study)
+        value = spec[name].check(name, value, study)
+        if spec[name].kind == "list":
+            checked[name] = value
     if params.get("data_root") and params.get("dataset") in PHANTOMS:
         raise ValueError(
             f"parameter 'data_root' of {study} is set ({params['data_root']!r}) but parameter 'dataset' is the "
             f"{params['dataset']!r} phantom, which reads nothing from disk; choose a real dataset "
-            f"(none of the real-data loaders is implemented yet) or leave data_root unset"
+            f"(e.g. dataset='covid-qu-ex') or leave data_root unset"
         )
-    return dict(params)
+    if "dataset" in params and params["dataset"] not in PHANTOMS and not params.get("data_root") and not partial:
+        raise ValueError(
+            f"parameter 'dataset' of {study} is the real dataset {params['dataset']!r}, which needs parameter "
+            f"'data_root': the folder you unpacked it into (data/README.md says where to get it and the layout)"
+        )
+    return checked

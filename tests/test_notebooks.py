@@ -23,6 +23,11 @@ def book_src(tmp_path_factory):
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_generated"))
+    # Decoys like those a real checkout holds: the strict build must not pick them up.
+    for decoy in (".pytest_cache/README.md", "README.md", "data/README.md", "results/x/notes.md",
+                  "xaikit.egg-info/notes.md"):
+        (src / decoy).parent.mkdir(parents=True, exist_ok=True)
+        (src / decoy).write_text("# not part of the book\n")
     for study in STUDIES:
         run_study(study, "smoke", output_dir=src / "book" / "_generated" / study,
                   notebook_out=src / "book" / "_generated" / f"{study}.ipynb")

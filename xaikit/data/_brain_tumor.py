@@ -9,13 +9,12 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .._validation import check_float, check_option
 from ._files import check_counts, check_root, list_images, locate, require_child
 from ._lazy import RealDataset
-from ._splits import carve_val, check_common, stratified_split
+from ._splits import check_common, select_split
 
 __all__ = ["brain_tumor_mri", "BRAIN_COUNTS", "index_class_folders"]
 
@@ -84,14 +83,7 @@ def brain_tumor_mri(data_root: str | os.PathLike | None, split: str = "all", *, 
         parts.append(part)
     check_counts("Brain Tumor MRI", BRAIN_COUNTS, found)
     index = pd.concat(parts, ignore_index=True)
-    if split_mode == "pooled":
-        index = index.iloc[stratified_split(index["label"].to_numpy(), split, seed, fractions)]
-    elif split != "all":
-        training = np.flatnonzero(index["official_split"] == "Training")
-        tr, va = carve_val(index["label"].to_numpy()[training], seed, val_fraction)
-        pick = {"train": training[tr], "val": training[va],
-                "test": np.flatnonzero(index["official_split"] == "Testing")}[split]
-        index = index.iloc[pick]
+    index = select_split(index, split, split_mode, seed, fractions, val_fraction, "Training", "Testing")
     index = index.assign(has_mask=False)
     params = dict(split=split, split_mode=split_mode, val_fraction=val_fraction, seed=seed, fractions=tuple(fractions))
     return RealDataset(NAME, base, index, CLASS_NAMES, image_size=image_size, channels=channels,

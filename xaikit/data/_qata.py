@@ -8,14 +8,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .._validation import check_float, check_option
 from ._errors import DatasetNotFoundError
 from ._files import check_counts, check_root, drop_unpaired, list_images, locate, pair_by_name, require_child
 from ._lazy import RealDataset
-from ._splits import carve_val, check_common, stratified_split
+from ._splits import check_common, select_split
 
 __all__ = ["qata_cov19", "QATA_COUNTS"]
 
@@ -81,14 +80,7 @@ def qata_cov19(data_root: str | os.PathLike | None, split: str = "all", *, versi
         check_counts("QaTa-COV19 v2", QATA_COUNTS, {s: p.attrs["n_found"] for s, p in zip(QATA_COUNTS, parts,
                                                                                           strict=True)})
         index = pd.concat(parts, ignore_index=True)
-    if split_mode == "pooled":
-        index = index.iloc[stratified_split(index["label"].to_numpy(), split, seed, fractions)]
-    elif split != "all":
-        train_set = np.flatnonzero(index["official_split"] == "Train Set")
-        tr, va = carve_val(index["label"].to_numpy()[train_set], seed, val_fraction)
-        pick = {"train": train_set[tr], "val": train_set[va],
-                "test": np.flatnonzero(index["official_split"] == "Test Set")}[split]
-        index = index.iloc[pick]
+    index = select_split(index, split, split_mode, seed, fractions, val_fraction, "Train Set", "Test Set")
     params = dict(split=split, version=version, split_mode=split_mode, val_fraction=val_fraction, seed=seed,
                   fractions=tuple(fractions))
     return RealDataset(NAME, base, index, CLASS_NAMES, image_size=image_size, channels=channels,

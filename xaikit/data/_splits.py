@@ -7,7 +7,7 @@ import numpy as np
 from .._validation import check_float, check_int, check_option
 from ._lazy import ON_ERROR
 
-__all__ = ["SPLITS", "carve_val", "check_common", "patient_split", "stratified_split"]
+__all__ = ["SPLITS", "carve_val", "check_common", "patient_split", "select_split", "stratified_split"]
 
 SPLITS = ("all", "train", "val", "test")
 
@@ -51,6 +51,25 @@ def carve_val(labels: np.ndarray, seed: int, val_fraction: float) -> tuple[np.nd
         train.append(idx[n_val:])
     cat = lambda parts: np.sort(np.concatenate(parts)) if parts else np.zeros(0, int)  # noqa: E731
     return cat(train), cat(val)
+
+
+def select_split(index, split: str, split_mode: str, seed: int, fractions, val_fraction: float,
+                 train_folder: str, test_folder: str):
+    """Rows of ``index`` (a DataFrame with ``label`` and ``official_split`` columns) in ``split``.
+
+    ``split_mode="pooled"``: a seeded stratified cut of every image by ``fractions``.
+    Otherwise the dataset's own folders: ``test`` is ``test_folder``; ``train``/``val`` are a seeded
+    per-class ``val_fraction`` carved out of ``train_folder`` (:func:`carve_val`).
+    """
+    if split_mode == "pooled":
+        return index.iloc[stratified_split(index["label"].to_numpy(), split, seed, fractions)]
+    if split == "all":
+        return index
+    training = np.flatnonzero(index["official_split"] == train_folder)
+    tr, va = carve_val(index["label"].to_numpy()[training], seed, val_fraction)
+    pick = {"train": training[tr], "val": training[va],
+            "test": np.flatnonzero(index["official_split"] == test_folder)}[split]
+    return index.iloc[pick]
 
 
 def patient_split(patients: np.ndarray, split: str, seed: int, fractions) -> np.ndarray:

@@ -13,9 +13,7 @@ from ._perturbation import Lime, Occlusion, grid_segments
 from ._registry import EXPLAINERS, Explainer, get_explainer, register_explainer
 from ._shap import ShapPartition
 
-SaliencyExplainer = Saliency  # the skeleton's name
-
 __all__ = ["CHANNEL_REDUCTIONS", "EXPLAINERS", "Explainer", "GradCam", "GradientShap", "GuidedGradCam",
-           "InputXGradient", "IntegratedGradients", "LRP", "Lime", "Occlusion", "Saliency", "SaliencyExplainer",
+           "InputXGradient", "IntegratedGradients", "LRP", "Lime", "Occlusion", "Saliency",
            "ShapPartition", "SmoothGrad", "canonizers_for", "class_maps", "default_cam_layer", "get_explainer",
            "grid_segments", "no_inplace", "reduce_channels", "register_explainer"]

@@ -44,12 +44,6 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         model.train(was_training)
 
 
-def check_target_range(model_out: torch.Tensor, target: torch.Tensor) -> None:
-    n_classes = model_out.shape[1]
-    if int(target.min()) < 0 or int(target.max()) >= n_classes:
-        raise ValueError(f"target must be class indices in [0, {n_classes - 1}], got {target.tolist()}")
-
-
 def reduce_channels(attributions: torch.Tensor, how: str = "sum", keepdim: bool = True) -> torch.Tensor:
     """Reduce (N, C, H, W) attributions over channels.
 

@@ -1,7 +1,6 @@
 """Every study notebook in the smoke profile, end to end, and a strict book build from those outputs."""
 import json
 import re
-import shutil
 from pathlib import Path
 
 import nbformat
@@ -10,28 +9,10 @@ import pytest
 
 from xaikit.__main__ import main
 from xaikit.studies import studies
-from xaikit.studies._runner import ROOT, build_book, run_study
+from xaikit.studies._runner import ROOT, build_book
 
 pytestmark = pytest.mark.slow
 STUDIES = studies()
-
-
-@pytest.fixture(scope="session")
-def book_src(tmp_path_factory):
-    """A copy of the book's sources with every notebook executed in the smoke profile."""
-    src = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
-        shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_generated"))
-    # Decoys like those a real checkout holds: the strict build must not pick them up.
-    for decoy in (".pytest_cache/README.md", "README.md", "data/README.md", "results/x/notes.md",
-                  "xaikit.egg-info/notes.md"):
-        (src / decoy).parent.mkdir(parents=True, exist_ok=True)
-        (src / decoy).write_text("# not part of the book\n")
-    for study in STUDIES:
-        run_study(study, "smoke", output_dir=src / "book" / "_generated" / study,
-                  notebook_out=src / "book" / "_generated" / f"{study}.ipynb")
-    return src
 
 
 def _errors(nb_path: Path) -> list[str]:

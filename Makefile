@@ -7,7 +7,7 @@ PROFILE ?= default
 DATA_ROOT ?=
 PIP_VERSION := 26.3
 
-.PHONY: install test test-fast book constraints lint clean
+.PHONY: install test test-fast book figures constraints lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## make test: unit tests, every notebook in the smoke profile, and a book build from those outputs
+## make test: unit tests, every notebook in the smoke profile, a strict book build from those outputs and a
+## headless-Chromium check of every page (screenshots in test-artifacts/; Chromium installed with apt-get if missing)
 test: $(STAMP)
 	$(PY) -m pytest
 
@@ -28,6 +29,11 @@ test-fast: $(STAMP)
 ## make book [PROFILE=default|smoke|paper] [DATA_ROOT=/path/to/datasets]
 book: $(STAMP)
 	$(PY) -m xaikit book --profile $(PROFILE) $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)")
+
+## make figures [PROFILE=default|smoke|paper] [DATA_ROOT=...]: every figure and table again from the model cache,
+## into results/<study>/<profile>/base; fails (never trains) when a model is not cached
+figures: $(STAMP)
+	$(PY) -m xaikit figures --profile $(PROFILE) $(if $(DATA_ROOT),--data-root "$(DATA_ROOT)")
 
 ## make constraints: re-resolve every transitive pin from pyproject.toml into constraints.txt and environment.yml
 constraints:
@@ -44,4 +50,4 @@ lint: $(STAMP)
 	$(PY) -m ruff check xaikit tests benchmarks tools
 
 clean:
-	rm -rf _build book/_generated results
+	rm -rf _build book/_generated results test-artifacts

@@ -19,9 +19,9 @@ def book_src(tmp_path_factory):
     from xaikit.studies._runner import ROOT, run_study
 
     src = tmp_path_factory.mktemp("book")
-    for name in ("_config.yml", "_toc.yml"):
+    for name in ("_config.yml", "_toc.yml", "references.bib"):
         shutil.copy(ROOT / name, src / name)
-    shutil.copytree(ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_generated"))
+    shutil.copytree(ROOT / "book", src / "book", ignore=shutil.ignore_patterns("_generated", "__pycache__"))
     # Decoys like those a real checkout holds: the strict build must not pick them up.
     for decoy in (".pytest_cache/README.md", "README.md", "data/README.md", "results/x/notes.md",
                   "xaikit.egg-info/notes.md"):
@@ -31,3 +31,11 @@ def book_src(tmp_path_factory):
         run_study(study, "smoke", output_dir=src / "book" / "_generated" / study,
                   notebook_out=src / "book" / "_generated" / f"{study}.ipynb")
     return src
+
+
+@pytest.fixture(scope="session")
+def built_book(book_src):
+    """``_build/html`` of the smoke-profile book, built strictly once for the tests that only read it."""
+    from xaikit.studies._runner import build_book
+
+    return build_book(execute=False, source=book_src, strict=True).parent

@@ -88,3 +88,18 @@ def test_real_dataset_without_data_root_says_where_to_get_it():
         validate_params("01_model_complexity", params)
     params["data_root"] = "/data/covidqu"
     assert validate_params("01_model_complexity", params)["dataset"] == "covid-qu-ex"
+
+
+def test_a_data_root_switches_every_phantom_to_its_real_dataset():
+    from xaikit.studies._runner import REAL_COUNTERPART, real_data_overrides
+
+    assert real_data_overrides("01_model_complexity", "paper", None) == {}
+    for study in STUDY_PARAMS:
+        overrides = real_data_overrides(study, "paper", "/data")
+        params = load_profile("paper", study)
+        params.update(overrides, output_dir="somewhere")
+        checked = validate_params(study, params)  # a phantom with a data_root would be refused here
+        assert checked["data_root"] == "/data"
+        for name in ("dataset", "foreign_dataset"):
+            if name in checked:
+                assert checked[name] in REAL_COUNTERPART.values(), (study, name)

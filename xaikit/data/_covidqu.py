@@ -72,8 +72,9 @@ def covid_qu_ex(data_root: str | os.PathLike | None, split: str = "all", *, part
 
     Returns
     -------
-    RealDataset with ``meta`` columns ``label, class_name, folder_class, official_split, file,
-    mask_file, organ_file, mask_source, has_mask``.
+    RealDataset
+        Its ``meta`` has the columns ``label, class_name, folder_class, official_split, file,
+        mask_file, organ_file, mask_source, has_mask``.
 
     Raises
     ------

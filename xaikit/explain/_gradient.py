@@ -47,7 +47,7 @@ class Saliency(BaseExplainer):
     Parameters
     ----------
     sign : "signed" keeps the gradient's sign (paper 003's code: ``Saliency(abs=False)``);
-        "absolute" returns |gradient| (captum's default and the paper's equation).
+        "absolute" returns ``|gradient|`` (captum's default and the paper's equation).
 
     Examples
     --------
@@ -170,7 +170,7 @@ class SmoothGrad(BaseExplainer):
     ----------
     nt_samples : noisy copies per image.
     stdevs : noise std, in input units.
-    sign : "signed" averages signed gradients; "absolute" averages |gradient| (captum Saliency's abs).
+    sign : "signed" averages signed gradients; "absolute" averages ``|gradient|`` (captum Saliency's abs).
     nt_type : "smoothgrad", "smoothgrad_sq" or "vargrad".
     batch_size : noisy copies per forward pass (None: all at once).
     seed : seeds the noise.

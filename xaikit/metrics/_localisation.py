@@ -55,7 +55,7 @@ _BLOCK = 64
 def relevance_rank_accuracy(attributions, masks, *, sign: str = "signed", normalise: str = "none",
                             channel_reduce: str = "sum", ties: str = "first",
                             return_reasons: bool = False):
-    """Relevance Rank Accuracy: share of the K highest-ranked pixels inside the mask, K = |mask|.
+    """Relevance Rank Accuracy: share of the K highest-ranked pixels inside the mask, ``K = |mask|``.
 
     Parameters
     ----------

@@ -36,8 +36,9 @@ def parameter_table(names: Iterable[str] | None = None, in_channels: int = 1, nu
 
     Returns
     -------
-    DataFrame with one row per model: ``model, parameters, trainable, paper003_table1,
-    difference`` (ours minus the paper's; 0 means an exact reproduction).
+    DataFrame
+        One row per model: ``model, parameters, trainable, paper003_table1, difference``
+        (ours minus the paper's; 0 means an exact reproduction).
 
     Examples
     --------

@@ -1,6 +1,7 @@
 """Provenance manifests: what produced a result, on what, and how long it took."""
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 import sys
@@ -39,6 +40,17 @@ def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str
     return out
 
 
+def cpu_name() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, ``platform.processor()`` elsewhere), or ``"unknown"``."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def build_manifest(*, study: str, parameters: dict[str, Any], seed: int, device: str,
                    timings: dict[str, float], data_fingerprint: str | None = None,
                    model_hashes: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
@@ -55,7 +67,9 @@ def build_manifest(*, study: str, parameters: dict[str, Any], seed: int, device:
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "device": dev,
-        "device_name": torch.cuda.get_device_name(0) if dev.startswith("cuda") else platform.processor() or "cpu",
+        "device_name": torch.cuda.get_device_name(0) if dev.startswith("cuda") else cpu_name(),
+        "cpu_name": cpu_name(),
+        "cpu_count": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "packages": package_versions(),
         "data_fingerprint": data_fingerprint,

@@ -106,6 +106,59 @@ STUDY_PARAMS: dict[str, dict[str, Param]] = {
         "device": Param("choice", ("auto", "cpu", "cuda")),
         "output_dir": Param("path"),
     },
+    "02_informer_qc": {
+        "profile": Param("choice", ("smoke", "default", "paper", "custom")),
+        "dataset": Param("choice", ("chest_multilabel", "chexpert")),
+        "data_root": Param("path", nullable=True),
+        "difficulty": Param("choice", ("easy", "default", "hard")),  # of the phantom; ignored for real data
+        "label_noise": Param("float", min_value=0.0, max_value=0.5),  # of the phantom's observed labels
+        "arch": Param("choice", ("densenet121", "resnet18", "smallcnn")),
+        "weights": Param("path", nullable=True),  # a local state_dict to start from (e.g. ImageNet); else scratch
+        "methods": Param("list", ("input_x_gradient", "lrp", "saliency", "integrated_gradients", "gradient_shap",
+                                  "smoothgrad", "grad_cam")),
+        "n_images": Param("int", min_value=30),
+        "image_size": Param("int", min_value=32, max_value=1024),
+        "epochs": Param("int", min_value=1, max_value=1000),
+        "batch_size": Param("int", min_value=1, max_value=4096),
+        "lr": Param("float", min_value=0.0, max_value=10.0),
+        "augment": Param("choice", ("none", "light", "paper002")),
+        "tta_copies": Param("int", min_value=2, max_value=256),
+        "action": Param("choice", ("flip", "defer", "abstain")),
+        "direction": Param("choice", ("auto", "below", "above")),
+        "step": Param("float", min_value=1e-6, max_value=1.0),
+        "n_boot": Param("int", min_value=2, max_value=10_000),
+        "n_show": Param("int", min_value=1, max_value=16),
+        "seed": Param("int", min_value=0),
+        "device": Param("choice", ("auto", "cpu", "cuda")),
+        "output_dir": Param("path"),
+    },
+    "03_shap_transfer": {
+        "profile": Param("choice", ("smoke", "default", "paper", "custom")),
+        "dataset": Param("choice", ("brain_mri", "brain-tumor-mri")),  # the training domain
+        "foreign_dataset": Param("choice", ("lung_ct", "iq-oth-nccd")),  # explained without retraining
+        "data_root": Param("path", nullable=True),  # one folder holding both real datasets
+        "difficulty": Param("choice", ("easy", "default", "hard")),  # of the phantoms; ignored for real data
+        "arch": Param("choice", ("inception_v3", "resnet18", "smallcnn")),
+        "n_images": Param("int", min_value=40),  # brain phantom images (all splits); real data: every image
+        "n_foreign": Param("int", min_value=3),  # foreign images (phantom count; real data: a stratified sample)
+        "image_size": Param("int", min_value=32, max_value=1024),
+        "epochs": Param("int", min_value=1, max_value=1000),
+        "batch_size": Param("int", min_value=2, max_value=4096),
+        "lr": Param("float", min_value=0.0, max_value=10.0),
+        "amsgrad": Param("choice", (True, False)),
+        "plateau_patience": Param("int", min_value=0, max_value=1000),
+        "early_stopping": Param("int", min_value=0, max_value=1000),  # 0 = off
+        "augmentation": Param("choice", ("none", "light", "paper004")),
+        "max_evals": Param("int", min_value=10, max_value=100_000),
+        "top_k": Param("int", min_value=1, max_value=4),
+        "n_explain": Param("int", min_value=1, max_value=1000),  # SHAP-explained images per class and domain
+        "gradient_method": Param("choice", ("saliency", "input_x_gradient", "integrated_gradients")),
+        "shortcut_share": Param("float", min_value=0.0, max_value=1.0),  # pituitary images with the marker
+        "n_boot": Param("int", min_value=100, max_value=100_000),
+        "seed": Param("int", min_value=0),
+        "device": Param("choice", ("auto", "cpu", "cuda")),
+        "output_dir": Param("path"),
+    },
 }
 
 

@@ -1,6 +1,7 @@
-"""Execute study notebooks with papermill, and build the book."""
+"""Execute study notebooks with papermill, build the book, and regenerate figures from the model cache."""
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -12,8 +13,8 @@ from typing import Any
 from .._validation import check_option
 from ._params import validate_params
 
-__all__ = ["NOTEBOOK_DIR", "PROFILES", "ROOT", "build_book", "load_profile", "parse_value", "run_study",
-           "studies"]
+__all__ = ["NOTEBOOK_DIR", "PROFILES", "REAL_COUNTERPART", "ROOT", "build_book", "hardware_table", "load_profile",
+           "parse_value", "real_data_overrides", "regenerate_figures", "run_study", "studies", "write_hardware_table"]
 
 ROOT = Path(os.environ.get("XAIKIT_ROOT", Path(__file__).resolve().parents[2]))
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -55,6 +56,38 @@ def parse_value(text: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+# The real dataset each phantom stands in for: with a data root, `make book`/`make figures` switch to it.
+REAL_COUNTERPART = {"chest_covid": "covid-qu-ex", "chest_multilabel": "chexpert", "brain_mri": "brain-tumor-mri",
+                    "lung_ct": "iq-oth-nccd"}
+
+
+def real_data_overrides(study: str, profile: str, data_root: str | Path | None) -> dict[str, Any]:
+    """The overrides that point ``study`` at the real datasets under ``data_root`` (``{}`` without one).
+
+    Every dataset parameter (``dataset``, ``foreign_dataset``) whose profile value is a phantom is
+    switched to the real dataset that phantom stands in for (:data:`REAL_COUNTERPART`), and
+    ``data_root`` is set, so ``make book PROFILE=paper DATA_ROOT=/data`` runs every study on real data
+    (a study without a real counterpart, like the phantom chapter, only receives ``data_root``).
+
+    Examples
+    --------
+    >>> real_data_overrides("01_model_complexity", "paper", "/data")
+    {'data_root': '/data', 'dataset': 'covid-qu-ex'}
+    """
+    from ._params import STUDY_PARAMS
+
+    if not data_root:
+        return {}
+    spec = STUDY_PARAMS.get(study, {})
+    params = load_profile(profile, study)
+    overrides: dict[str, Any] = {"data_root": str(data_root)}
+    for name in ("dataset", "foreign_dataset"):
+        real = REAL_COUNTERPART.get(params.get(name))
+        if name in spec and real in spec[name].choices:
+            overrides[name] = real
+    return overrides
 
 
 def _tag(overrides: dict[str, Any]) -> str:
@@ -101,19 +134,85 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
     return notebook_out
 
 
+def _short_commit(commit: str) -> str:
+    sha, _, dirty = str(commit).partition("-")
+    return sha[:10] + (f"-{dirty}" if dirty else "")
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def hardware_table(generated: str | Path) -> str:
+    """A Markdown table of the hardware and software behind every study under ``generated``.
+
+    One row per ``<generated>/<study>/manifest.json`` (sorted by study): profile, device and its
+    name, platform, torch version, commit, when it ran and its timings. Returns a sentence instead
+    of a table when no manifest exists yet.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     hardware_table(d).startswith("No study")
+    True
+    """
+    rows = []
+    for path in sorted(Path(generated).glob("*/manifest.json")):
+        try:
+            m = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            rows.append(f"| {_cell(path.parent.name)} | manifest unreadable: {_cell(type(err).__name__)} "
+                        "| | | | | | | |")
+            continue
+        timings = m.get("timings_s") or {}
+        top = sorted(timings.items(), key=lambda kv: -float(kv[1]))[:3]
+        stages = "; ".join(f"{k} {float(v):.1f}" for k, v in top)
+        packages = m.get("packages") or {}
+        cells = [m.get("study", path.parent.name), (m.get("parameters") or {}).get("profile", "?"),
+                 m.get("device", "?"), m.get("device_name") or m.get("cpu_name", "?"), m.get("platform", "?"),
+                 packages.get("torch", "?"), _short_commit(m.get("git_commit", "?")),
+                 m.get("created", "?"), f"{sum(float(v) for v in timings.values()):.1f}",
+                 stages]
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    if not rows:
+        return ("No study has been executed into this book yet, so there is no hardware to report: "
+                "`make book` writes one row per study here.\n")
+    head = ("| study | profile | device | device name | platform | torch | commit | run at (UTC) | total s "
+            "| longest stages (s) |\n|---|---|---|---|---|---|---|---|---|---|\n")
+    return head + "\n".join(rows) + "\n"
+
+
+def write_hardware_table(source: str | Path | None = None) -> Path:
+    """Write :func:`hardware_table` of ``<source>/book/_generated`` to ``hardware.md`` there; return its path.
+
+    The file is rewritten only when its content changes (so an unchanged table does not make
+    Sphinx re-read the page that includes it), and it is always present after this call, which
+    keeps the reproducibility chapter's ``{include}`` from breaking before any study has run.
+    """
+    generated = Path(source or ROOT) / "book" / "_generated"
+    generated.mkdir(parents=True, exist_ok=True)
+    path = generated / "hardware.md"
+    text = hardware_table(generated)
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
+    return path
+
+
 def build_book(profile: str = "default", data_root: str | None = None, *, strict: bool = True,
                execute: bool = True, source: str | Path | None = None) -> Path:
     """Execute every study notebook into ``book/_generated`` and build the HTML book into ``_build/html``.
 
     ``source`` is the folder holding ``_config.yml``/``_toc.yml`` (default: the compendium's root); with
     ``execute=False`` the notebooks already under ``<source>/book/_generated`` are used as they are.
-    Warnings are errors when ``strict``.
+    Before the build, ``book/_generated/hardware.md`` is written from the studies' manifests (see
+    :func:`hardware_table`). Warnings are errors when ``strict``.
     """
     source = Path(source) if source else ROOT
     timings = {}
     if execute:
-        overrides = {} if not data_root else {"data_root": str(data_root)}
         for study in studies():
+            overrides = real_data_overrides(study, profile, data_root)
             t0 = time.perf_counter()
             print(f"[xaikit] executing {study} ({profile} profile) ...", flush=True)
             generated = source / "book" / "_generated"
@@ -121,6 +220,7 @@ def build_book(profile: str = "default", data_root: str | None = None, *, strict
                       notebook_out=generated / f"{study}.ipynb", progress=False)
             timings[study] = time.perf_counter() - t0
             print(f"[xaikit]   done in {timings[study]:.0f} s", flush=True)
+    write_hardware_table(source)
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(source), "--keep-going"]
     if strict:
@@ -130,3 +230,51 @@ def build_book(profile: str = "default", data_root: str | None = None, *, strict
     index = source / "_build" / "html" / "index.html"
     print(f"[xaikit] book ready: open {index}", flush=True)
     return index
+
+
+def regenerate_figures(profile: str = "default", only: list[str] | None = None, *, data_root: str | None = None,
+                       output_root: str | Path | None = None) -> dict[str, Path]:
+    """Re-execute study notebooks to regenerate their figures and tables from the model cache, never training.
+
+    Each notebook runs with ``XAIKIT_CACHE_ONLY=1`` in its kernel's environment, so every
+    :func:`xaikit.train.train_cached` call must find its model in the cache (``$XAIKIT_CACHE_DIR`` or
+    ``data/cache``); a miss stops the run with an error naming the model instead of training it.
+    Results go to ``<output_root>/<study>`` or, by default, where ``run_study`` puts a run without
+    overrides (``results/<study>/<profile>/base``). Returns the executed notebooks by study.
+
+    Raises
+    ------
+    FileNotFoundError
+        When a study would have had to train a model (not cached for these parameters): build the
+        cache first with ``make book PROFILE=<profile>`` (or ``python -m xaikit run``).
+
+    Examples
+    --------
+    ``regenerate_figures("default")`` is what ``make figures`` (``python -m xaikit figures``) does.
+    """
+    import papermill as pm
+
+    names = studies() if not only else [check_option("study", s, studies()) for s in only]
+    previous = os.environ.get("XAIKIT_CACHE_ONLY")
+    os.environ["XAIKIT_CACHE_ONLY"] = "1"  # papermill kernels inherit the environment
+    done = {}
+    try:
+        for study in names:
+            out = None if output_root is None else Path(output_root) / study
+            print(f"[xaikit] figures of {study} ({profile} profile, cached models only) ...", flush=True)
+            try:
+                done[study] = run_study(study, profile, real_data_overrides(study, profile, data_root),
+                                        output_dir=out, progress=False)
+            except pm.PapermillExecutionError as err:
+                if err.ename == "CacheMissError":
+                    raise FileNotFoundError(
+                        f"figures of {study} ({profile} profile) need a model that is not in the cache, and "
+                        f"figures never train: {err.evalue} -- run `make book PROFILE={profile}` (or "
+                        f"`python -m xaikit run {study} --profile {profile}`) first") from None
+                raise
+    finally:
+        if previous is None:
+            os.environ.pop("XAIKIT_CACHE_ONLY", None)
+        else:
+            os.environ["XAIKIT_CACHE_ONLY"] = previous
+    return done

@@ -26,8 +26,10 @@ __all__ = ["Augment", "AUGMENTATIONS", "get_augmentation", "per_sample"]
 class Augment:
     """A batch augmentation ``(x, generator) -> x'`` for images ``(N, C, H, W)`` in [0, 1].
 
-    Parameters (all off by default)
-    -------------------------------
+    Every transform is off by default.
+
+    Parameters
+    ----------
     rotation : degrees; angle ~ U(-rotation, rotation).
     shift : (width, height) fractions of the image size; shift ~ U(-f, f) each.
     zoom : zx, zy ~ U(1 - zoom, 1 + zoom) independently (Keras: > 1 shows more of the image).
@@ -39,6 +41,9 @@ class Augment:
     channel_shift : add U(-c, c) per channel, clipped to the sample's own [min, max] (Keras).
     blur : probability of a box blur with a ``blur_kernel`` × ``blur_kernel`` mean filter
         (fraction of the image size, at least 2 pixels; reflect-101 borders, as ``cv2.blur``).
+
+    Notes
+    -----
     Geometric transforms are about the image centre, bilinear, with zeros outside
     (Keras ``fill_mode="constant"``, ``cval=0``).
 

@@ -14,6 +14,9 @@ Every file is written atomically (temporary file + rename). An entry whose ``ent
 missing, unreadable, from another format or key, or whose ``weights.pt`` fails its checksum or
 does not fit the model is never loaded: it is deleted with a :class:`CacheWarning` and the model
 is retrained (resuming from ``checkpoint.pt`` when a valid one is there).
+
+With the environment variable ``XAIKIT_CACHE_ONLY=1`` (what ``make figures`` sets), a model that
+is not in the cache is never trained: :func:`train_cached` raises ``CacheMissError`` (a ``FileNotFoundError``) instead.
 """
 from __future__ import annotations
 
@@ -36,10 +39,19 @@ from ._checkpoint import CacheWarning
 from ._config import TrainConfig
 from ._fit import EpochCallback, FitResult, fit, resolve_device
 
-__all__ = ["CACHE_FORMAT", "cache_key", "default_cache_dir", "train_cached"]
+__all__ = ["CACHE_FORMAT", "CacheMissError", "cache_key", "cache_only", "default_cache_dir", "train_cached"]
 
 #: Bump when the entry layout or anything that changes trained weights for the same key changes.
 CACHE_FORMAT = 1
+
+
+class CacheMissError(FileNotFoundError):
+    """A model had to be trained while training is forbidden (``XAIKIT_CACHE_ONLY=1``)."""
+
+
+def cache_only() -> bool:
+    """Whether ``$XAIKIT_CACHE_ONLY`` forbids training: true for ``1``, ``true``, ``yes`` or ``on`` (any case)."""
+    return os.environ.get("XAIKIT_CACHE_ONLY", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def default_cache_dir() -> Path:
@@ -143,6 +155,12 @@ def train_cached(arch: str, in_channels: int, num_classes: int, train_set, val_s
     callbacks : passed to :func:`fit` (not part of the key).
     refresh : ignore (and overwrite) an existing entry.
 
+    Raises
+    ------
+    CacheMissError
+        When ``$XAIKIT_CACHE_ONLY`` is set (see ``cache_only``) and the model is not in the
+        cache (or ``refresh`` asks to retrain it): nothing is trained.
+
     Returns
     -------
     FitResult with ``from_cache=True`` and the stored history when the entry was loaded (no
@@ -185,6 +203,11 @@ def train_cached(arch: str, in_channels: int, num_classes: int, train_set, val_s
             return FitResult(model=model.to(device).eval(), history=history, best_epoch=best_epoch,
                              seconds=time.perf_counter() - t0, from_cache=True, resumed_from=0,
                              stopped_early=bool(meta.get("stopped_early", False)), key=key)
+    if cache_only():
+        raise CacheMissError(
+            f"XAIKIT_CACHE_ONLY is set, so {arch!r} is not trained, but it is not in the cache: no valid entry at "
+            f"{str(entry)!r} (key {key}; the key covers the architecture, the data fingerprints, the training "
+            "config and the device type)")
     result = fit(model, _tensors(train_set), _tensors(val_set), config, checkpoint=entry / "checkpoint.pt",
                  callbacks=callbacks, run_key=key)
     _write_entry(entry, key, spec, result)

@@ -1,0 +1,78 @@
+"""Study-2 helpers: the published table, ours-vs-paper, the QC run on a tiny model, the localisation check."""
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from xaikit.qc import apply_flags, qc_metrics
+from xaikit.studies.informer import (
+    PAPER002_TABLE1,
+    flags_vs_localisation,
+    method_label,
+    run_qc,
+    table1_vs_paper,
+)
+
+
+def test_paper_table1_and_its_documented_inconsistency():
+    classes = ["atelectasis", "cardiomegaly", "consolidation", "edema", "pleural_effusion"]
+    for method, row in PAPER002_TABLE1.items():
+        gap = abs(np.mean([row[c] for c in classes]) - row["mean"])
+        # entropy and TTA agree with their printed mean; INFORMER's printed means are off by ~0.002 (seed-studies §2.6)
+        assert gap < (0.003 if method.startswith("informer") else 0.0006), method
+    assert PAPER002_TABLE1["informer_lrp"]["cardiomegaly"] - PAPER002_TABLE1["entropy"]["cardiomegaly"] == \
+        pytest.approx(0.048)
+
+
+def test_method_labels():
+    assert method_label("informer_input_x_gradient") == "INFORMER_ixg"
+    assert method_label("informer_lrp") == "INFORMER_lrp"
+    assert method_label("entropy") == "Pred. Entropy" and method_label("no_qc") == "No QC"
+
+
+def test_table1_vs_paper_puts_ours_beside_the_paper():
+    ours = pd.concat([qc_metrics([[1, 0, 1, 0, 1]], [[1, 0, 1, 0, 1]], class_names=[
+        "cardiomegaly", "pleural_effusion", "edema", "consolidation", "atelectasis"]).assign(method=m)
+        for m in ("no_qc", "entropy")])
+    t = table1_vs_paper(ours)
+    assert list(t.index) == ["No QC", "Pred. Entropy"]
+    assert t.columns[0] == ("Atelectasis", "ours") and t.columns[-1] == ("F̄1", "paper")
+    assert t.loc["Pred. Entropy", ("Cardiomegaly", "paper")] == 0.607
+    assert np.isnan(t.loc["No QC", ("Cardiomegaly", "paper")])
+
+
+def test_run_qc_on_a_tiny_model_is_consistent():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                                torch.nn.Linear(4 * 64, 5)).eval()
+    gen = torch.Generator().manual_seed(0)
+    x_val, x_test = torch.rand(30, 1, 8, 8, generator=gen), torch.rand(20, 1, 8, 8, generator=gen)
+    rng = np.random.default_rng(0)
+    y_val, y_test = rng.integers(0, 2, (30, 5)), rng.integers(0, 2, (20, 5))
+    names = ["a", "b", "c", "d", "e"]
+    run = run_qc(model, x_val, y_val, x_test, y_test, np.full(5, 0.5), names, methods=["input_x_gradient"],
+                 tta_copies=3, seed=0, batch_size=8)
+    assert set(run.monitors) == {"informer_input_x_gradient", "entropy", "tta"}
+    for name, mon in run.monitors.items():
+        np.testing.assert_array_equal(run.after_test[name], apply_flags(run.pred_test, run.flags_test[name]))
+        val = qc_metrics(y_val, run.after_val[name])["f1"].to_numpy()[:5]
+        np.testing.assert_allclose(val, mon.val_f1_after_)
+        assert (val >= qc_metrics(y_val, run.pred_val)["f1"].to_numpy()[:5] - 1e-12).all()
+    thr = run.thresholds()
+    assert len(thr) == 15 and (thr["test_flagged"] == [int(run.flags_test[m][:, i].sum())
+                                                        for m in run.monitors for i in range(5)]).all()
+
+
+def test_flags_vs_localisation_counts_hits_against_the_masks_share():
+    maps = torch.zeros(2, 2, 1, 4, 4)
+    maps[0, 0, 0, 0, 0] = 1.0  # class 0 of image 0: all relevance inside its mask -> a hit
+    maps[1, 0, 0, 3, 3] = -2.0  # class 0 of image 1: all relevance outside -> a miss
+    masks = np.zeros((2, 2, 4, 4), bool)
+    masks[:, 0, 0, :2] = True  # 2 of 16 pixels: chance 0.125
+    y = np.array([[1, 0], [1, 0]])
+    flags = np.array([[False, True], [True, False]])
+    out = flags_vs_localisation(maps, masks, y, flags, np.array([[1, 0], [0, 0]]), ["x", "y"])
+    assert out["class"].tolist() == ["x", "x"]  # class "y" is absent in both images
+    assert out["energy"].tolist() == [1.0, 0.0] and out["chance"].tolist() == [0.125, 0.125]
+    assert out["hit"].tolist() == [True, False] and out["flagged"].tolist() == [False, True]
+    assert out["correct"].tolist() == [True, False]

@@ -34,7 +34,7 @@ def class_distinctiveness(maps, *, sign: str = "signed", channels: str = "sum",
     ----------
     maps : tensor or array (N, K, C, H, W) (as :func:`xaikit.explain.class_maps` returns) or (N, K, D):
         K ≥ 2 maps per image, one per class, all of one shape.
-    sign : "signed" (default: the maps as they are), "absolute" (|S|) or "positive" (ReLU(S)),
+    sign : "signed" (default: the maps as they are), "absolute" (``|S|``) or "positive" (ReLU(S)),
         applied before the cosine. Cosine is scale-invariant, so dividing a map by its maximum has no
         effect; a shift (min–max normalisation) would, and is not offered.
     channels : "sum" (default, captum's convention: sum (N, K, C, H, W) maps over C first) or "none"

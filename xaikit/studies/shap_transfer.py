@@ -684,7 +684,7 @@ def confusion_figure(cm, class_names: Sequence[str]):
 
 def shortcut_figure(images, maps: Mapping[str, object], shortcut_masks, titles: Sequence[str] | None = None, *,
                     max_images: int = 4):
-    """Rows: images carrying the marker, then each model × method's |attribution| map, the marker outlined.
+    """Rows: images carrying the marker, then the absolute attribution map of each model × method, the marker outlined.
 
     Examples
     --------

@@ -10,29 +10,15 @@ Usage: python benchmarks/bench_qc.py [--device cpu|cuda] [--arch densenet121] [-
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from bench_explain import timeit  # best-of-N wall time with CUDA syncs, shared with the explainer benchmark
 
 from xaikit._seed import seeded
 from xaikit.explain import class_maps
 from xaikit.models import create_model
 from xaikit.qc import EntropyMonitor, Informer, TTAMonitor, class_distinctiveness
-
-
-def timeit(fn, repeats: int, device: torch.device) -> float:
-    fn()  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def forward_backward(model, x):

@@ -4,7 +4,8 @@ import torch
 from torch import nn
 
 from xaikit._seed import seeded
-from xaikit.models import MODEL_INFO, MODELS, PAPER003_TABLE1, count_parameters, create_model, parameter_table
+from xaikit.models import MODEL_INFO, MODELS, count_parameters, create_model, parameter_table
+from xaikit.studies import load_published
 
 # torchvision ResNets with a 1-channel first conv and a 2-class head (seed-studies.md §1.4).
 TORCHVISION_COUNTS = {"resnet18": 11_171_266, "resnet34": 21_279_426, "resnet50": 23_505_858,
@@ -48,18 +49,15 @@ def test_every_model_has_info_and_a_one_line_description():
         assert info.min_input_size >= 1
 
 
-def test_parameter_table_puts_paper003_table1_beside_ours_and_matches_exactly():
-    table = parameter_table().set_index("model")
-    for name, count in PAPER003_COUNTS.items():
-        assert table.loc[name, "parameters"] == count
-        assert table.loc[name, "paper003_table1"] == count
-        assert table.loc[name, "difference"] == 0
-    for name, count in TORCHVISION_COUNTS.items():
-        assert table.loc[name, "parameters"] == count
-        assert table.loc[name, "difference"] == count - PAPER003_TABLE1[int(name[6:])]
+def test_paper003_resnets_match_the_published_table1_exactly():
+    """The published Table 1 (shipped data, with its source) is the oracle for our paper003 ResNets."""
+    published = load_published("01_model_complexity", "table1_parameters").set_index("depth")["trainable"]
+    table = parameter_table([*PAPER003_COUNTS, *TORCHVISION_COUNTS]).set_index("model")
+    for depth, count in published.items():
+        assert table.loc[f"paper003_resnet{depth}", "trainable"] == count
+        assert table.loc[f"resnet{depth}", "parameters"] == TORCHVISION_COUNTS[f"resnet{depth}"] != count
     other = parameter_table(["densenet121"], in_channels=3, num_classes=1000)
     assert other.loc[0, "parameters"] == 7_978_856  # torchvision's published DenseNet-121 count
-    assert other["paper003_table1"].isna().all()
 
 
 def test_table1_counts_on_real_cpu_models_equal_the_meta_device_counts():

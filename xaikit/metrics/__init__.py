@@ -6,6 +6,7 @@ score is NaN. Faithfulness (deletion / insertion curves) also takes the model an
 randomisation sanity check takes the model and an explainer and returns a tidy DataFrame. Quantus is
 imported only when :class:`PositiveAttributionRatio` (a ``quantus.Metric``) is first accessed.
 """
+from ._chance import random_attribution_scores, random_baseline
 from ._checks import NAN_REASONS, MetricResult
 from ._complexity import entropy, sparseness
 from ._faithfulness import (
@@ -28,6 +29,7 @@ from ._localisation import (
 )
 from ._randomisation import model_randomisation, randomisable_layers, spearman_correlation, ssim
 from ._ranking import auprc, auroc
+from ._regions import REGIONS, body_mask, image_regions, mass_fractions
 from ._threshold import iou, otsu_threshold
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "run_on_quantus_inputs", "PositiveAttributionRatio",
     "FaithfulnessCurve", "deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc", "curve_auc",
     "model_randomisation", "randomisable_layers", "spearman_correlation", "ssim",
+    "REGIONS", "body_mask", "image_regions", "mass_fractions", "random_baseline", "random_attribution_scores",
 ]
 
 

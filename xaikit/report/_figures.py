@@ -3,50 +3,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 __all__ = ["attribution_overlay", "score_histogram", "training_curves", "save_figure"]
 
 
-def _numpy(t) -> np.ndarray:
-    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
-
-
-def _signed_limits(a: np.ndarray) -> float:
-    m = float(np.abs(a).max())
-    return m if m > 0 else 1.0
-
-
 def attribution_overlay(images, attributions, masks, titles=None, *, max_images: int = 6):
-    """Rows: image with the mask outlined; the signed attribution (seismic, symmetric limits) over it.
+    """Columns: the images; rows: each image with its mask outlined, then the signed attribution over it.
 
     ``images``/``attributions`` are (N, C, H, W) arrays or tensors (channels summed for display),
-    ``masks`` (N, 1, H, W) bool.
+    ``masks`` (N, 1, H, W) bool. A thin layout of :func:`xaikit.report.map_grid`.
     """
-    import matplotlib.pyplot as plt
+    from ._grids import map_grid
 
-    images, attributions, masks = (_numpy(t) for t in (images, attributions, masks))
     n = min(len(images), max_images)
-    fig, axes = plt.subplots(2, n, figsize=(2.2 * n, 4.6), squeeze=False)
-    for i in range(n):
-        img = images[i].mean(0)
-        att = attributions[i].sum(0)
-        lim = _signed_limits(att)
-        ax = axes[0, i]
-        ax.imshow(img, cmap="gray", vmin=0, vmax=1)
-        ax.contour(masks[i, 0], levels=[0.5], colors="yellow", linewidths=0.8)
-        ax.set_title(titles[i] if titles is not None else f"#{i}", fontsize=8)
-        ax = axes[1, i]
-        ax.imshow(img, cmap="gray", vmin=0, vmax=1)
-        ax.imshow(att, cmap="seismic", vmin=-lim, vmax=lim, alpha=0.7)
-        ax.contour(masks[i, 0], levels=[0.5], colors="black", linewidths=0.6)
-    for ax in axes.flat:
-        ax.set_xticks([])
-        ax.set_yticks([])
-    axes[0, 0].set_ylabel("image + mask")
-    axes[1, 0].set_ylabel("attribution")
-    fig.tight_layout()
-    return fig
+    return map_grid(images, {"attribution": attributions}, outlines=masks, transpose=True, alpha=0.7,
+                    outline_color="black", image_outline_color="yellow", max_images=max_images,
+                    column_labels=["image + mask", "attribution"],
+                    row_labels=list(titles)[:n] if titles is not None else [f"#{i}" for i in range(n)], cell=2.2)
 
 
 def score_histogram(df, *, value: str = "score", hue: str = "class", chance=None, bins: int = 20):

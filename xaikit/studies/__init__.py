@@ -1,25 +1,20 @@
-"""Study plumbing: notebook parameter specifications, validation and execution; study helpers.
+"""Studies: one :class:`Study` specification per chapter, registered in :data:`STUDIES`, and the plumbing
+that runs them.
 
-The study-1 helpers (paper 003's tables, score collection, ours-vs-paper tables) live in
-``_study1`` and are imported on first access, so ``import xaikit.studies`` stays light for the CLI.
+Each study is a subpackage — ``phantoms``, ``model_complexity`` (study 1), ``informer_qc`` (study 2),
+``shap_transfer`` (study 3) — with ``spec`` (its parameters, profiles and published tables),
+``analysis`` (the numbers), ``figures`` and ``text`` (every sentence of its conclusion that depends on
+the numbers). A notebook validates its parameters with :func:`start_run` and calls into those
+modules; :func:`run_study` executes a notebook with papermill, :func:`load_published` reads the
+published numbers it is compared with. Importing this package stays light (no torch, no pandas).
 """
-from ._params import STUDY_PARAMS, Param, validate_params
+from . import informer_qc, model_complexity, phantoms, shap_transfer  # noqa: F401  (registers the studies)
+from ._params import STUDY_PARAMS, validate_params
+from ._published import load_published, published_tables
+from ._run import StudyRun, start_run
 from ._runner import NOTEBOOK_DIR, PROFILES, load_profile, run_study, studies
+from ._spec import COMMON_PARAMS, PHANTOMS, STUDIES, Param, Study, get_study, register_study
 
-_STUDY1 = ("PAPER003_TABLE1", "PAPER003_TABLE2", "PAPER003_TABLE3_RRA", "PAPER003_TABLE4_PAR", "PAPER003_TABLE5",
-           "PAPER003_POSTHOC", "METRICS", "arch_depth", "arch_label", "collect_scores", "random_baseline",
-           "random_attribution_scores", "performance_vs_paper", "parameters_vs_paper", "score_summary",
-           "scores_vs_paper", "kruskal_vs_paper", "posthoc_tests", "hypothesis_verdicts", "score_bars",
-           "format_mean_sd", "classification_scores", "block_layers", "training_curves_grid", "attribution_grid",
-           "randomisation_curves", "beyond_paper_text")
-
-__all__ = ["NOTEBOOK_DIR", "PROFILES", "Param", "STUDY_PARAMS", "load_profile", "run_study", "studies",
-           "validate_params", *_STUDY1]
-
-
-def __getattr__(name: str):
-    if name in _STUDY1:  # pandas-based helpers: import them only when a notebook asks
-        from . import _study1
-
-        return getattr(_study1, name)
-    raise AttributeError(f"module 'xaikit.studies' has no attribute {name!r}")
+__all__ = ["COMMON_PARAMS", "NOTEBOOK_DIR", "PHANTOMS", "PROFILES", "Param", "STUDIES", "STUDY_PARAMS", "Study",
+           "StudyRun", "get_study", "load_profile", "load_published", "published_tables", "register_study",
+           "run_study", "start_run", "studies", "validate_params"]

@@ -130,8 +130,45 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
     tmp_out = notebook_out.with_name(f".partial-{notebook_out.name}")
     pm.execute_notebook(str(NOTEBOOK_DIR / f"{study}.ipynb"), str(tmp_out), parameters=params,
                         cwd=str(ROOT), progress_bar=progress, kernel_name="python3")
+    _merge_parameter_cells(tmp_out)
     os.replace(tmp_out, notebook_out)  # only a fully executed notebook appears under its name
     return notebook_out
+
+
+def portable_path(path: str | Path) -> str:
+    """``path`` relative to the compendium's root when it lies inside it (``book/_generated/01_...``), else as
+    given: what a rendered page or a manifest shows instead of this machine's absolute path."""
+    try:
+        return Path(path).resolve().relative_to(ROOT.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _merge_parameter_cells(notebook: Path) -> None:
+    """Fold papermill's injected-parameters cell into the notebook's own parameters cell.
+
+    The rendered chapter then shows one parameters cell with the values that ran, and ``output_dir``
+    relative to the compendium's root rather than this machine's absolute path.
+    """
+    import nbformat
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    tags = [c.get("metadata", {}).get("tags", []) for c in nb.cells]
+    injected = [i for i, t in enumerate(tags) if "injected-parameters" in t]
+    own = [i for i, t in enumerate(tags) if "parameters" in t]
+    if not injected or not own:
+        return
+    source = nb.cells[injected[0]].source
+    lines = []
+    for line in source.splitlines():
+        if line.startswith("output_dir = "):
+            value = line.split("=", 1)[1].strip().strip("\"'")
+            line = f"output_dir = {portable_path(value)!r}"
+        lines.append(line)
+    nb.cells[own[0]].source = "\n".join(["# Parameters (the values of this run)", *[ln for ln in lines
+                                                                                  if not ln.startswith("# ")]])
+    del nb.cells[injected[0]]
+    nbformat.write(nb, str(notebook))
 
 
 def _short_commit(commit: str) -> str:

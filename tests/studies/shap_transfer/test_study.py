@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from xaikit.studies.shap_transfer import BRAIN_CLASSES, LUNG_CLASSES
+from xaikit.studies.shap_transfer.analysis import BRAIN_CLASSES, LUNG_CLASSES
 
 pytestmark = pytest.mark.slow
 STUDY = "03_shap_transfer"

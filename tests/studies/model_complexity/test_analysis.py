@@ -4,43 +4,39 @@ import pandas as pd
 import pytest
 import torch
 
-from xaikit.studies import (
-    PAPER003_TABLE1,
-    PAPER003_TABLE3_RRA,
-    PAPER003_TABLE4_PAR,
-    PAPER003_TABLE5,
+from xaikit.metrics import random_attribution_scores, random_baseline
+from xaikit.studies import load_published
+from xaikit.studies.model_complexity.analysis import (
     arch_depth,
     arch_label,
     classification_scores,
     collect_scores,
     format_mean_sd,
-    hypothesis_verdicts,
     kruskal_vs_paper,
+    paper_scores,
     parameters_vs_paper,
     performance_vs_paper,
     posthoc_tests,
-    random_attribution_scores,
-    random_baseline,
     score_summary,
     scores_vs_paper,
 )
+from xaikit.studies.model_complexity.text import beyond_paper_text, headline, hypothesis_verdicts
 
 
 def test_published_tables_are_complete_and_consistent():
-    from xaikit.models import PAPER003_TABLE1 as MODELS_TABLE1
-
-    assert PAPER003_TABLE1 == MODELS_TABLE1
-    for table in (PAPER003_TABLE3_RRA, PAPER003_TABLE4_PAR):
+    rra, par = paper_scores("relevance_rank_accuracy"), paper_scores("positive_attribution_ratio")
+    for table in (rra, par):
         assert len(table) == 2 * 4 * 3
         assert all(0 < m < 1 and 0 < sd < 1 for m, sd in table.values())
-    assert len(PAPER003_TABLE5) == 12
-    # the paper's p-values are the chi-square(3) tail of its H (seed-studies §1.8)
+    t5 = load_published("01_model_complexity", "table5_kruskal")
+    assert len(t5) == 12 and set(t5["source"]) == {"Table 5"} and set(t5["bibkey"]) == {"cedro2024beyond"}
+    # the paper's p-values are the chi-square(3) tail of its H (seed-studies §1.8): the rounding of p allows 0.011
     from scipy.stats import chi2
 
-    for h, p in PAPER003_TABLE5.values():
-        assert abs(chi2.sf(h, 3) - p) < 0.011
-    assert PAPER003_TABLE3_RRA[("covid", 18, "saliency")] == (0.199, 0.10)
-    assert PAPER003_TABLE4_PAR[("healthy", 101, "gradient_shap")] == (0.263, 0.09)
+    assert np.abs(chi2.sf(t5["H"], 3) - t5["p"]).max() < 0.011
+    assert rra[("covid", 18, "saliency")] == (0.199, 0.10)
+    assert par[("healthy", 101, "gradient_shap")] == (0.263, 0.09)
+    assert paper_scores("sparseness") == {}
 
 
 @pytest.mark.parametrize("arch,depth,label", [("paper003_resnet18", 18, "ResNet-18"),
@@ -55,16 +51,23 @@ def test_format_mean_sd():
     assert format_mean_sd(np.nan, np.nan) == "–"
 
 
-def test_random_baseline_is_the_mask_share_and_matches_random_maps():
+def test_random_baseline_is_the_mask_share_and_matches_random_maps_within_monte_carlo_error():
     masks = torch.zeros(3, 1, 16, 16, dtype=torch.bool)
     masks[0, 0, :4, :4] = True  # 1/16
     masks[1, 0, :8] = True  # 1/2
     base = random_baseline(masks)
     assert base[:2].tolist() == [1 / 16, 0.5] and np.isnan(base[2])
-    emp = random_attribution_scores(masks[:2], n_draws=200, seed=0)
-    means = emp.groupby(["metric", "image"])["score"].mean()
+    n_draws = 400
+    emp = random_attribution_scores(masks[:2], n_draws=n_draws, seed=0)
+    stats = emp.groupby(["metric", "image"])["score"].agg(["mean", "std"])
+    # each draw is independent: the mean of n draws is off by its standard error; 4 SE bounds a false alarm < 1e-4
     for metric in ("relevance_rank_accuracy", "positive_attribution_ratio"):
-        assert means[metric].to_numpy() == pytest.approx(base[:2], abs=0.02)
+        m = stats.loc[metric]
+        assert (np.abs(m["mean"].to_numpy() - base[:2]) < 4 * m["std"].to_numpy() / np.sqrt(n_draws)).all()
+    # RRA of a random map is hypergeometric: its variance is known exactly, and the draws must show it
+    k, n = 16, 256
+    var = k * (k / n) * (1 - k / n) * (n - k) / (n - 1) / k**2
+    assert stats.loc[("relevance_rank_accuracy", 0), "std"] ** 2 == pytest.approx(var, rel=0.25)
 
 
 def _scores(seed=0, archs=("paper003_resnet18", "paper003_resnet101"), shift=0.0, n=30):
@@ -96,6 +99,8 @@ def test_summary_and_tables_put_the_paper_beside_ours():
 def test_tables_1_and_2_side_by_side():
     t1 = parameters_vs_paper(["paper003_resnet34", "resnet34", "smallcnn"])
     assert t1["difference"].tolist()[:2] == [0, 21_279_426 - 12_329_218]
+    assert t1["paper"].iloc[0] == load_published("01_model_complexity", "table1_parameters").set_index("depth").loc[
+        34, "trainable"]
     assert pd.isna(t1["paper"].iloc[2])
     perf = pd.DataFrame([{"arch": "paper003_resnet50", "accuracy": 0.9, "auc": 0.95, "cross_entropy": 0.2}])
     t2 = performance_vs_paper(perf).iloc[0]
@@ -164,8 +169,6 @@ def test_collect_scores_is_tidy_and_keeps_maps():
 
 
 def test_beyond_paper_text_counts_from_the_numbers():
-    from xaikit.studies import beyond_paper_text
-
     cells = pd.DataFrame({"metric": "relevance_rank_accuracy", "class": ["covid", "covid", "healthy", "healthy"],
                           "arch": ["a", "b", "a", "b"], "method": "saliency"})
     margin = cells.assign(low=[0.1, -0.1, -0.2, -0.1], high=[0.3, 0.2, 0.1, 0.1])
@@ -175,3 +178,16 @@ def test_beyond_paper_text_counts_from_the_numbers():
     assert "in 1 of 2 metric × class × method cells" in text
     assert "saliency changes" in text and "gradient shap keeps" in text
     assert "no method changes" in beyond_paper_text(margin, ci, {"saliency": 0.9})
+
+
+def test_headline_numbers_are_the_cell_means():
+    scores = _scores()
+    summary = score_summary(scores)
+    margin = summary[["metric", "class", "arch", "method"]].assign(
+        **{"beats random": [True, False] * (len(summary) // 2)})
+    h = headline(scores, summary, margin, "saliency")
+    sel = scores[(scores.metric == "relevance_rank_accuracy") & (scores.method == "saliency")
+                 & (scores["class"] == "covid")]
+    assert h["rra_covid_mean"] == pytest.approx(sel["score"].mean()) and h["rra_covid_random"] == pytest.approx(0.2)
+    rra = margin[(margin.metric == "relevance_rank_accuracy") & (margin.method == "saliency")]
+    assert h["n_beats_random"] == f"{int(rra['beats random'].sum())} of {len(rra)}"

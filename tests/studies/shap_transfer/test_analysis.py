@@ -2,31 +2,28 @@
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 
-from xaikit.studies.shap_transfer import (
+from xaikit.studies.shap_transfer.analysis import (
     BRAIN_CLASSES,
     LUNG_CLASSES,
-    PAPER004_METRICS,
-    PAPER004_TABLE1,
-    PAPER004_TABLE2,
-    PAPER004_XLSX_COUNTS,
-    body_mask,
-    check_domains,
     distribution_vs_paper,
-    image_regions,
-    mass_fractions,
     metrics_vs_paper,
+    paper_table,
     per_class_vs_paper,
-    pick_per_class,
     predicted_distribution,
     probability_table,
     shortcut_accuracy,
 )
+from xaikit.studies.shap_transfer.spec import check_domains
 from xaikit.train import evaluate_logits
 
-
 # --------------------------------------------------------------------------- published numbers
+PAPER004_TABLE1 = paper_table("table1_probabilities")
+PAPER004_TABLE2 = paper_table("table2_probabilities")
+PAPER004_XLSX_COUNTS = {(r["actual"], r["predicted"]): r["count"]
+                        for r in paper_table("xlsx_counts").to_dict("records")}
+
+
 def test_paper_tables_are_consistent():
     for table in (PAPER004_TABLE1, PAPER004_TABLE2):
         p = table[[f"p_{c}" for c in BRAIN_CLASSES]].to_numpy()
@@ -39,7 +36,8 @@ def test_paper_tables_are_consistent():
     # the xlsx counts add up to IQ-OTH/NCCD's 1,097 images: 416 normal, 120 benign, 561 malignant
     per_class = {a: sum(v for (aa, _), v in PAPER004_XLSX_COUNTS.items() if aa == a) for a in LUNG_CLASSES}
     assert per_class == {"normal": 416, "benign": 120, "malignant": 561}
-    assert PAPER004_METRICS["test"]["accuracy"] == 0.99
+    metrics = paper_table("metrics").set_index(["split", "metric"])["value"]
+    assert metrics[("test", "accuracy")] == 0.99
 
 
 # --------------------------------------------------------------------------- domains
@@ -108,18 +106,6 @@ def test_probability_table_options_and_errors():
         probability_table(_softmax(np.zeros((1, 4))), [0], no_finding="no_tumor")
 
 
-def test_pick_per_class_is_seeded_stratified_and_bounded():
-    y = np.array([0] * 10 + [1] * 3 + [2] * 7)
-    a, b = pick_per_class(y, 4, seed=1), pick_per_class(y, 4, seed=1)
-    assert np.array_equal(a, b)
-    assert np.bincount(y[a]).tolist() == [4, 3, 4]  # class 1 has only 3
-    assert len(set(a.tolist())) == len(a)
-    only = pick_per_class(y, 5, seed=0, among=np.arange(len(y)) % 2 == 0)
-    assert (only % 2 == 0).all()
-    with pytest.raises(ValueError, match="n_per_class"):
-        pick_per_class(y, 0)
-
-
 # --------------------------------------------------------------------------- distribution
 def test_predicted_distribution_against_a_crosstab():
     rng = np.random.default_rng(3)
@@ -147,106 +133,6 @@ def test_predicted_distribution_empty_class_and_paper_shares():
     np.testing.assert_allclose(v.loc[("malignant", "meningioma"), "paper_xlsx"], 216 / 561)
     assert v.loc[("malignant", "glioma"), "paper_xlsx"] == 0.0
     assert v.loc[("benign", "meningioma"), "n_paper"] == 120
-
-
-# --------------------------------------------------------------------------- regions
-def test_body_mask_fills_holes_and_drops_a_corner_marker():
-    x = np.zeros((1, 1, 32, 32), np.float32)
-    yy, xx = np.mgrid[:32, :32]
-    ring = ((yy - 16) ** 2 + (xx - 16) ** 2 < 12 ** 2)
-    x[0, 0][ring] = 0.8
-    x[0, 0][(yy - 16) ** 2 + (xx - 16) ** 2 < 5 ** 2] = 0.02  # dark inside (lungs, ventricles)
-    x[0, 0, 1:4, 28:31] = 0.97  # a corner marker, outside the body
-    body = body_mask(x, smooth=1)
-    assert np.array_equal(body[0, 0], ring)
-    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        body_mask(np.zeros((4, 4)))
-
-
-def test_image_regions_partition_the_image():
-    from xaikit.data import load
-
-    ds = load("lung_ct", "all", n=6, image_size=32, seed=0, shortcut=1.0, shortcut_class="malignant")
-    reg = image_regions(ds.images, organ=ds.organ_masks, lesion=ds.masks, shortcut=ds.shortcut_masks)
-    assert list(reg) == ["organ", "lesion", "body_not_organ", "outside_body", "shortcut"]
-    total = reg["organ"].astype(int) + reg["body_not_organ"] + reg["outside_body"]
-    assert (total == 1).all()
-    assert not (reg["organ"] & reg["outside_body"]).any()
-    assert not (reg["shortcut"] & ~reg["outside_body"]).any()  # the marker sits outside the body
-    with pytest.raises(ValueError, match="organ masks must have shape"):
-        image_regions(ds.images, organ=ds.organ_masks[:, :, :8])
-
-
-# --------------------------------------------------------------------------- mass fractions
-def _naive_fractions(a, mask, sign):
-    """Per-pixel loops: sum of |a| (or a+) inside the mask over the total, NaN for 0/0 or an empty mask."""
-    n, c, h, w = a.shape
-    out = []
-    for i in range(n):
-        inside = total = 0.0
-        for y in range(h):
-            for x in range(w):
-                v = sum(a[i, ch, y, x] for ch in range(c))
-                v = abs(v) if sign == "absolute" else max(v, 0.0)
-                total += v
-                if mask[i, 0, y, x]:
-                    inside += v
-        out.append(inside / total if total > 0 and mask[i].any() else np.nan)
-    return np.array(out)
-
-
-@pytest.mark.parametrize("sign", ["absolute", "positive"])
-def test_mass_fractions_equal_a_naive_loop(sign):
-    rng = np.random.default_rng(7)
-    a = rng.normal(size=(5, 2, 9, 7))
-    masks = {"left": rng.random((5, 1, 9, 7)) < 0.3}
-    masks["right"] = ~masks["left"]
-    masks["left"][4] = False  # an empty region
-    f = mass_fractions(a, masks, sign=sign, index=np.arange(5) + 100)
-    assert list(f.columns) == ["image", "region", "fraction", "area", "reason"]
-    for name, m in masks.items():
-        got = f[f["region"] == name].sort_values("image")
-        np.testing.assert_allclose(got["fraction"], _naive_fractions(a, m, sign), rtol=1e-12, equal_nan=True)
-        np.testing.assert_allclose(got["area"], m.reshape(5, -1).mean(1))
-    assert f[(f["region"] == "left") & (f["image"] == 104)]["reason"].iloc[0].startswith("empty mask")
-    # complementary regions hold all of the mass
-    both = f.pivot(index="image", columns="region", values="fraction").loc[100:103]
-    np.testing.assert_allclose(both.sum(axis=1), 1.0)
-
-
-def test_mass_fractions_analytic_cases():
-    m = np.zeros((2, 1, 4, 4), bool)
-    m[:, 0, 1:3, 1:3] = True
-    a = np.zeros((2, 1, 4, 4))
-    a[0][m[0]] = 2.0  # all mass in the lesion
-    a[1] = -1.0  # uniform negative map: absolute mass spreads with the area, no positive mass
-    f = mass_fractions(a, {"lesion": m}).set_index("image")
-    assert f.loc[0, "fraction"] == 1.0
-    assert f.loc[1, "fraction"] == pytest.approx(4 / 16)
-    pos = mass_fractions(a, {"lesion": m}, sign="positive").set_index("image")
-    assert pos.loc[0, "fraction"] == 1.0
-    assert np.isnan(pos.loc[1, "fraction"]) and pos.loc[1, "reason"].startswith("zero total relevance")
-    # torch input and (N, H, W) maps give the same numbers
-    t = mass_fractions(torch.from_numpy(a[:, 0]), {"lesion": torch.from_numpy(m)})
-    np.testing.assert_array_equal(t["fraction"].to_numpy(), f["fraction"].to_numpy())
-
-
-def test_mass_fractions_zero_map_and_bad_input():
-    m = np.ones((1, 1, 3, 3), bool)
-    f = mass_fractions(np.zeros((1, 1, 3, 3)), {"all": m})
-    assert np.isnan(f["fraction"].iloc[0]) and "zero total" in f["reason"].iloc[0]
-    with pytest.raises(ValueError, match="finite"):
-        mass_fractions(np.full((1, 1, 3, 3), np.nan), {"all": m})
-    with pytest.raises(ValueError, match="must have shape"):
-        mass_fractions(np.zeros((1, 1, 3, 3)), {"all": np.ones((1, 1, 2, 2), bool)})
-    with pytest.raises(ValueError, match="binary"):
-        mass_fractions(np.ones((1, 1, 3, 3)), {"all": np.full((1, 1, 3, 3), 0.5)})
-    with pytest.raises(ValueError, match="Did you mean 'absolute'"):
-        mass_fractions(np.ones((1, 1, 3, 3)), {"all": m}, sign="absolut")
-    with pytest.raises(ValueError, match="at least one mask"):
-        mass_fractions(np.ones((1, 1, 3, 3)), {})
-    with pytest.raises(ValueError, match=r"\(N, C, H, W\)"):
-        mass_fractions(np.ones((3, 3)), {"all": m})
 
 
 # --------------------------------------------------------------------------- ours vs paper

@@ -21,7 +21,7 @@ from ._draw import (
     smooth_noise,
     soft,
 )
-from ._phantom import Rendered, check_common, check_range, class_proportions, generate, lesion_stats, resolve
+from ._phantom import Rendered, generate_classes, jitter, lesion_stats
 
 __all__ = ["brain_mri"]
 
@@ -38,9 +38,7 @@ def _anatomy(rng: np.random.Generator, b: int, s: int):
     res = min(s, RMAX)
     xx, yy = grid(res)
 
-    def j(mean, sd):
-        return (mean + sd * rng.standard_normal((b, 1, 1))).astype(F32)
-
+    j = jitter(rng, b)
     cx, cy, rx, ry = j(0.5, 0.01), j(0.5, 0.01), j(0.385, 0.015), j(0.455, 0.012)
     tilt = j(0.0, 0.05)
     r = ellipse_radius(xx, yy, cx, cy, rx, ry, tilt)
@@ -164,17 +162,8 @@ def brain_mri(n: int, image_size: int = 64, seed: int = 0, *, difficulty: str = 
     >>> ds.class_names
     ('glioma', 'meningioma', 'no_tumour', 'pituitary')
     """
-    ctx = "brain_mri"
-    check_common(ctx, n, image_size, seed)
-    w = class_proportions(prevalence, CLASS_NAMES, ctx)
-    cfg = resolve(ctx, difficulty, PRESETS, contrast=contrast, size=size, noise=noise)
-    cfg["contrast"] = check_range("contrast", cfg["contrast"], 0.0, 1.0, ctx)
-    cfg["size"] = check_range("size", cfg["size"], 0.2, 3.0, ctx)[0]
-    cfg["noise"] = check_range("noise", cfg["noise"], 0.0, 0.5, ctx)[0]
-    labels = np.random.default_rng(seed).choice(len(CLASS_NAMES), size=n, p=w).astype(np.int64)
-    params = {"n": n, "image_size": image_size, "seed": seed, "difficulty": difficulty,
-              "prevalence": dict(zip(CLASS_NAMES, w.tolist(), strict=True)), **cfg}
-    return generate(name=ctx, n=n, image_size=image_size, seed=seed, labels=labels, class_names=CLASS_NAMES,
-                    render=_render, cfg=cfg, shortcut=shortcut, shortcut_class=shortcut_class,
-                    shortcut_kind=shortcut_kind, shortcut_leak=shortcut_leak, intensity_shift=intensity_shift,
-                    contrast_scale=contrast_scale, gamma=gamma, lesion_free=lesion_free, params=params)
+    return generate_classes("brain_mri", n, image_size, seed, class_names=CLASS_NAMES, presets=PRESETS, render=_render,
+                            difficulty=difficulty, prevalence=prevalence, contrast=contrast, size=size, noise=noise,
+                            shortcut=shortcut, shortcut_class=shortcut_class, shortcut_kind=shortcut_kind,
+                            shortcut_leak=shortcut_leak, intensity_shift=intensity_shift,
+                            contrast_scale=contrast_scale, gamma=gamma, lesion_free=lesion_free)

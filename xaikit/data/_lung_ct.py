@@ -10,7 +10,7 @@ import numpy as np
 
 from ._base import ImageSet
 from ._draw import F32, blob_alpha, ellipse_radius, grid, paint_lesion, resize, smooth_noise, soft, splat
-from ._phantom import Rendered, check_common, check_range, class_proportions, generate, lesion_stats, resolve
+from ._phantom import Rendered, generate_classes, jitter, lesion_stats
 
 __all__ = ["lung_ct"]
 
@@ -27,9 +27,7 @@ def _anatomy(rng: np.random.Generator, b: int, s: int):
     res = min(s, RMAX)
     xx, yy = grid(res)
 
-    def j(mean, sd):
-        return (mean + sd * rng.standard_normal((b, 1, 1))).astype(F32)
-
+    j = jitter(rng, b)
     cx, cy, rx, ry = j(0.5, 0.01), j(0.52, 0.01), j(0.44, 0.015), j(0.31, 0.015)
     body = soft(1.0 - ellipse_radius(xx, yy, cx, cy, rx, ry), 0.02)
     fat = soft(ellipse_radius(xx, yy, cx, cy, rx, ry) - 0.93, 0.02) * body
@@ -146,17 +144,8 @@ def lung_ct(n: int, image_size: int = 64, seed: int = 0, *, difficulty: str = "d
     >>> ds.class_names
     ('normal', 'benign', 'malignant')
     """
-    ctx = "lung_ct"
-    check_common(ctx, n, image_size, seed)
-    w = class_proportions(prevalence, CLASS_NAMES, ctx)
-    cfg = resolve(ctx, difficulty, PRESETS, contrast=contrast, size=size, noise=noise)
-    cfg["contrast"] = check_range("contrast", cfg["contrast"], 0.0, 1.0, ctx)
-    cfg["size"] = check_range("size", cfg["size"], 0.2, 3.0, ctx)[0]
-    cfg["noise"] = check_range("noise", cfg["noise"], 0.0, 0.5, ctx)[0]
-    labels = np.random.default_rng(seed).choice(len(CLASS_NAMES), size=n, p=w).astype(np.int64)
-    params = {"n": n, "image_size": image_size, "seed": seed, "difficulty": difficulty,
-              "prevalence": dict(zip(CLASS_NAMES, w.tolist(), strict=True)), **cfg}
-    return generate(name=ctx, n=n, image_size=image_size, seed=seed, labels=labels, class_names=CLASS_NAMES,
-                    render=_render, cfg=cfg, shortcut=shortcut, shortcut_class=shortcut_class,
-                    shortcut_kind=shortcut_kind, shortcut_leak=shortcut_leak, intensity_shift=intensity_shift,
-                    contrast_scale=contrast_scale, gamma=gamma, lesion_free=lesion_free, params=params)
+    return generate_classes("lung_ct", n, image_size, seed, class_names=CLASS_NAMES, presets=PRESETS, render=_render,
+                            difficulty=difficulty, prevalence=prevalence, contrast=contrast, size=size, noise=noise,
+                            shortcut=shortcut, shortcut_class=shortcut_class, shortcut_kind=shortcut_kind,
+                            shortcut_leak=shortcut_leak, intensity_shift=intensity_shift,
+                            contrast_scale=contrast_scale, gamma=gamma, lesion_free=lesion_free)

@@ -221,3 +221,32 @@ def check_common(context: str, n: int, image_size: int, seed: int) -> None:
     check_int("n", n, min_value=1, context=context)
     check_int("image_size", image_size, min_value=MIN_SIZE, max_value=2048, context=context)
     check_int("seed", seed, min_value=0, context=context)
+
+
+def jitter(rng: np.random.Generator, b: int) -> Callable[[float, float], np.ndarray]:
+    """``j(mean, sd)``: one normal draw per image of a batch of ``b``, shaped (b, 1, 1) float32, for an anatomy's
+    per-image jitter (positions, radii); draws in call order from ``rng``."""
+    def j(mean: float, sd: float) -> np.ndarray:
+        return (mean + sd * rng.standard_normal((b, 1, 1))).astype(np.float32)
+
+    return j
+
+
+def generate_classes(ctx: str, n: int, image_size: int, seed: int, *, class_names: tuple[str, ...],
+                     presets: Mapping[str, Mapping], render, difficulty: str, prevalence, contrast, size, noise,
+                     **options) -> ImageSet:
+    """The common path of a single-label lesion phantom: check the arguments, resolve the difficulty preset with
+    the overrides (``contrast`` a range in [0, 1], ``size`` in [0.2, 3], ``noise`` in [0, 0.5]), draw the labels
+    from the class weights and ``seed``, and :func:`generate` the images (``options``: the shortcut and
+    appearance arguments)."""
+    check_common(ctx, n, image_size, seed)
+    w = class_proportions(prevalence, class_names, ctx)
+    cfg = resolve(ctx, difficulty, presets, contrast=contrast, size=size, noise=noise)
+    cfg["contrast"] = check_range("contrast", cfg["contrast"], 0.0, 1.0, ctx)
+    cfg["size"] = check_range("size", cfg["size"], 0.2, 3.0, ctx)[0]
+    cfg["noise"] = check_range("noise", cfg["noise"], 0.0, 0.5, ctx)[0]
+    labels = np.random.default_rng(seed).choice(len(class_names), size=n, p=w).astype(np.int64)
+    params = {"n": n, "image_size": image_size, "seed": seed, "difficulty": difficulty,
+              "prevalence": dict(zip(class_names, w.tolist(), strict=True)), **cfg}
+    return generate(name=ctx, n=n, image_size=image_size, seed=seed, labels=labels, class_names=class_names,
+                    render=render, cfg=cfg, params=params, **options)

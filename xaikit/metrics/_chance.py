@@ -15,7 +15,7 @@ __all__ = ["random_attribution_scores", "random_baseline"]
 def random_baseline(masks: torch.Tensor | np.ndarray) -> np.ndarray:
     """Expected RRA (and PAR) of a map of i.i.d. random values: each image's mask share of the image.
 
-    With K = |mask| pixels ranked at random, the top K hold K·(K/P) mask pixels on average, so
+    With the K mask pixels ranked at random, the top K hold K·(K/P) mask pixels on average, so
     E[RRA] = K/P; for i.i.d. values symmetric about 0, the positive mass also falls inside the mask
     in proportion K/P. NaN for an empty mask, as the metrics.
 

@@ -33,7 +33,7 @@ def map_grid(images, maps: Mapping[str, Any] | None = None, *, outlines=None,
         (e.g. each finding's own mask beside its class map).
     image_column : show the image itself as the first column.
     overlay : draw each map over its image (``alpha``); otherwise the map alone.
-    value : "signed" (diverging colours, symmetric limits) or "absolute" (|map|, from 0).
+    value : "signed" (diverging colours, symmetric limits) or "absolute" (the magnitude, from 0).
     scale : colour limits per "map" (each cell) or per "row" (one image's maps share a scale).
     cmap : colour map of the maps (default "seismic" signed, "magma" absolute).
     row_labels, column_labels : y labels of the rows, titles of the columns.

@@ -25,7 +25,7 @@ from .._published import load_published
 from .spec import check_domains
 
 __all__ = [
-    "BRAIN_CLASSES", "check_domains", "Classifier", "distribution_vs_paper", "domain_masses", "Domains", "evaluate",
+    "BRAIN_CLASSES", "Classifier", "distribution_vs_paper", "domain_masses", "Domains", "evaluate",
     "Evaluation", "explain_foreign", "explain_in_domain", "Explained", "FOREIGN", "Foreign", "FRACTIONS",
     "IN_DOMAIN", "load_domains", "LUNG_CLASSES", "mass_summary", "metrics_vs_paper", "paper_table",
     "per_class_vs_paper", "predict_foreign", "predicted_distribution", "probability_table", "region_masses",
@@ -530,7 +530,7 @@ class ShortcutResult:
 def shortcut_experiment(run, data: Domains, clf: Classifier, explainer) -> ShortcutResult:
     """Train a second brain model on images whose pituitary share ``shortcut_share`` carries a corner marker; test
     both models with the marker kept and removed; explain marked pituitary images with SHAP and the gradient
-    method and measure the share of |attribution| on the marker."""
+    method and measure the share of the absolute attribution on the marker."""
     import torch
 
     from ...data import load, split_indices

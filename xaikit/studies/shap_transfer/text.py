@@ -48,7 +48,7 @@ def transfer_text(dist: pd.DataFrame, tumour_share: Mapping[str, float], foreign
 
 
 def mass_text(ci: pd.DataFrame, area: pd.DataFrame) -> str:
-    """Where the |SHAP| mass falls in each domain: outside the body (do the intervals separate?), inside the organ
+    """Where the absolute SHAP mass falls in each domain: outside the body (do the intervals separate?), inside the organ
     (relative to the organ's area), inside the lesion."""
     def area_of(domain, region):
         return float(area.loc[(area["domain"] == domain) & (area["region"] == region), "area"].iloc[0])

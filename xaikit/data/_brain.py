@@ -21,7 +21,7 @@ from ._draw import (
     smooth_noise,
     soft,
 )
-from ._phantom import Rendered, generate_classes, jitter, lesion_stats
+from ._phantom import Rendered, generate_classes, jitter, lesion_canvas, lesion_stats
 
 __all__ = ["brain_mri"]
 
@@ -84,13 +84,7 @@ def _anatomy(rng: np.random.Generator, b: int, s: int):
 def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> Rendered:
     b = len(labels)
     img, brain, inner, g = _anatomy(rng, b, s)
-    bg = img + cfg["noise"] * rng.standard_normal(img.shape, dtype=F32)
-    c = (np.arange(s, dtype=F32) + 0.5) / s
-    xx, yy = c[None, :], c[:, None]
-    lesion = np.zeros_like(bg)
-    masks = np.zeros((b, 1, s, s), dtype=bool)
-    meta = {k: np.full(b, np.nan) for k in ("lesion_size", "lesion_area", "lesion_x", "lesion_y", "contrast")}
-    meta["n_lesions"] = np.zeros(b, dtype=np.int64)
+    bg, xx, yy, lesion, masks, meta = lesion_canvas(rng, img, cfg["noise"])
     for i in range(b):
         lab = CLASS_NAMES[labels[i]]
         if lab == "no_tumour":

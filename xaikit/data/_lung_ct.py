@@ -10,7 +10,7 @@ import numpy as np
 
 from ._base import ImageSet
 from ._draw import F32, blob_alpha, ellipse_radius, grid, paint_lesion, resize, smooth_noise, soft, splat
-from ._phantom import Rendered, generate_classes, jitter, lesion_stats
+from ._phantom import Rendered, generate_classes, jitter, lesion_canvas, lesion_stats
 
 __all__ = ["lung_ct"]
 
@@ -74,14 +74,7 @@ def _anatomy(rng: np.random.Generator, b: int, s: int):
 def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> Rendered:
     b = len(labels)
     img, lungs = _anatomy(rng, b, s)
-    bg = img + cfg["noise"] * rng.standard_normal(img.shape, dtype=F32)
-    c = (np.arange(s, dtype=F32) + 0.5) / s
-    xx, yy = c[None, :], c[:, None]
-    lesion = np.zeros_like(bg)
-    masks = np.zeros((b, 1, s, s), dtype=bool)
-    meta = {k: np.full(b, np.nan) for k in ("lesion_size", "lesion_area", "lesion_x", "lesion_y", "contrast")}
-    meta["n_lesions"] = np.zeros(b, dtype=np.int64)
-    meta["spiculated"] = np.zeros(b, dtype=bool)
+    bg, xx, yy, lesion, masks, meta = lesion_canvas(rng, img, cfg["noise"], ("spiculated",))
     for i in range(b):
         if labels[i] == 0:
             meta["lesion_area"][i] = 0.0

@@ -223,6 +223,20 @@ def check_common(context: str, n: int, image_size: int, seed: int) -> None:
     check_int("seed", seed, min_value=0, context=context)
 
 
+def lesion_canvas(rng: np.random.Generator, img: np.ndarray, noise: float, extra_meta: tuple[str, ...] = ()):
+    """Start a lesion phantom's rendering: the noisy background (one normal draw per pixel from ``rng``), pixel
+    centre coordinates, an empty lesion layer and masks, and per-image metadata (NaN; ``n_lesions`` 0; each of
+    ``extra_meta`` a False flag). Returns ``bg, xx, yy, lesion, masks, meta``."""
+    b, s = img.shape[0], img.shape[-1]
+    bg = img + noise * rng.standard_normal(img.shape, dtype=np.float32)
+    c = (np.arange(s, dtype=np.float32) + 0.5) / s
+    meta = {k: np.full(b, np.nan) for k in ("lesion_size", "lesion_area", "lesion_x", "lesion_y", "contrast")}
+    meta["n_lesions"] = np.zeros(b, dtype=np.int64)
+    for k in extra_meta:
+        meta[k] = np.zeros(b, dtype=bool)
+    return bg, c[None, :], c[:, None], np.zeros_like(bg), np.zeros((b, 1, s, s), dtype=bool), meta
+
+
 def jitter(rng: np.random.Generator, b: int) -> Callable[[float, float], np.ndarray]:
     """``j(mean, sd)``: one normal draw per image of a batch of ``b``, shaped (b, 1, 1) float32, for an anatomy's
     per-image jitter (positions, radii); draws in call order from ``rng``."""

@@ -31,3 +31,32 @@ def test_manifest_records_provenance():
     assert m["timings_s"] == {"t": 1.235}
     assert m["packages"]["torch"] != "not installed"
     json.dumps(m)
+
+
+def test_map_grid_layouts_colour_limits_and_bad_input():
+    import matplotlib
+    import numpy as np
+
+    from xaikit.report import confusion_figure, map_grid
+
+    matplotlib.use("Agg")
+    x = np.zeros((3, 1, 8, 8))
+    maps = {"a": np.ones((3, 1, 8, 8)), "b": -2 * np.ones((3, 1, 8, 8))}
+    fig = map_grid(x, maps, outlines=np.ones((3, 1, 8, 8), bool))
+    assert len(fig.axes) == 3 * 3
+    # rows are images, columns image / a / b; per-map limits are symmetric around 0
+    assert fig.axes[1].images[-1].get_clim() == (-1.0, 1.0) and fig.axes[2].images[-1].get_clim() == (-2.0, 2.0)
+    row = map_grid(x, maps, scale="row")
+    assert row.axes[1].images[-1].get_clim() == (-2.0, 2.0)  # one scale per image row: the largest magnitude
+    absolute = map_grid(x, maps, value="absolute", overlay=False, image_column=False, max_images=2)
+    assert len(absolute.axes) == 2 * 2 and absolute.axes[1].images[0].get_clim() == (0.0, 2.0)
+    transposed = map_grid(x, maps, transpose=True, row_labels=["i", "j", "k"])
+    assert transposed.axes[0].get_title() == "i" and transposed.axes[3].get_ylabel() == "a"
+    with pytest.raises(ValueError, match="maps\\['a'\\] must hold one map per image"):
+        map_grid(x, {"a": np.ones((3, 1, 4, 4))})
+    with pytest.raises(ValueError, match="value"):
+        map_grid(x, maps, value="signd")
+    cm = confusion_figure([[3, 1], [0, 4]], ["a", "b"])
+    assert [t.get_text() for t in cm.axes[0].texts] == ["3", "1", "0", "4"]
+    with pytest.raises(ValueError, match="square matrix"):
+        confusion_figure([[1, 2, 3]], ["a"])

@@ -1,4 +1,4 @@
-"""Every registered study keeps the one shape: spec ↔ notebook ↔ profiles ↔ published data agree, notebooks stay thin."""
+"""Every registered study keeps one shape: spec, notebook, profiles and published data agree; notebooks stay thin."""
 import ast
 import json
 import re

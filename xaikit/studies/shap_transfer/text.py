@@ -48,8 +48,8 @@ def transfer_text(dist: pd.DataFrame, tumour_share: Mapping[str, float], foreign
 
 
 def mass_text(ci: pd.DataFrame, area: pd.DataFrame) -> str:
-    """Where the absolute SHAP mass falls in each domain: outside the body (do the intervals separate?), inside the organ
-    (relative to the organ's area), inside the lesion."""
+    """Where the absolute SHAP mass falls in each domain: outside the body (do the intervals separate?), inside the
+    organ (relative to the organ's area), inside the lesion."""
     def area_of(domain, region):
         return float(area.loc[(area["domain"] == domain) & (area["region"] == region), "area"].iloc[0])
 

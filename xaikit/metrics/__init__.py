@@ -3,9 +3,13 @@
 Every metric is ``(attributions, masks, ...) -> Tensor[N]`` (float64, on the attributions'
 device). ``return_reasons=True`` returns a :class:`MetricResult` whose ``reasons()`` say why a
 score is NaN. Faithfulness (deletion / insertion curves) also takes the model and the images; the
-randomisation sanity check takes the model and an explainer and returns a tidy DataFrame. Quantus is
+randomisation sanity check takes the model and an explainer and returns a tidy DataFrame. ROAD
+(noisy linear imputation) and max-sensitivity batch their ``N * S`` forward (or explanation)
+passes; map agreement (top-k IoU, Spearman, SSIM) serves repeatability, reproducibility and
+Arun et al.'s random-pair floor. Quantus is
 imported only when :class:`PositiveAttributionRatio` (a ``quantus.Metric``) is first accessed.
 """
+from ._agreement import AGREEMENTS, agreement_table, map_agreement, random_pair_similarity, top_k_iou
 from ._chance import random_attribution_scores, random_baseline
 from ._checks import NAN_REASONS, MetricResult
 from ._complexity import entropy, sparseness
@@ -30,6 +34,8 @@ from ._localisation import (
 from ._randomisation import model_randomisation, randomisable_layers, spearman_correlation, ssim
 from ._ranking import auprc, auroc
 from ._regions import REGIONS, body_mask, image_regions, mass_fractions
+from ._road import noisy_linear_imputation, road
+from ._robustness import max_sensitivity
 from ._threshold import iou, otsu_threshold
 
 __all__ = [
@@ -41,6 +47,8 @@ __all__ = [
     "FaithfulnessCurve", "deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc", "curve_auc",
     "model_randomisation", "randomisable_layers", "spearman_correlation", "ssim",
     "REGIONS", "body_mask", "image_regions", "mass_fractions", "random_baseline", "random_attribution_scores",
+    "AGREEMENTS", "top_k_iou", "map_agreement", "agreement_table", "random_pair_similarity",
+    "road", "noisy_linear_imputation", "max_sensitivity",
 ]
 
 

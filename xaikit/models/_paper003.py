@@ -6,6 +6,11 @@ creates a 1×1 ``conv1``/``bn1`` pair that its forward pass never uses (they cou
 every stage's first block has a 1×1 convolution + BatchNorm projection shortcut, even where
 shapes match; ResNet-50/101 use bottlenecks with the stride on the 3×3 convolution.
 With 1 input channel and 2 classes: 6,139,842 / 12,329,218 / 23,532,418 / 42,550,658 parameters.
+
+Width-reduced variants ``paper003_resnet{18,34,50,101}_w{8,16,32}`` keep the depth, the blocks and
+every layer of the paper's model but start from ``width`` channels instead of 64 (stages
+``width, 2 width, 4 width, 8 width``): trainable to a plateau on a CPU where the full ones are not.
+Parameter counts scale about as ``(width / 64)^2``.
 """
 from __future__ import annotations
 
@@ -13,9 +18,11 @@ from torch import Tensor, nn
 
 from ._registry import register_model
 
-__all__ = ["Paper003Block", "Paper003ResNet"]
+__all__ = ["Paper003Block", "Paper003ResNet", "REDUCED_WIDTHS"]
 
 LAYERS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3)}
+#: Base widths of the registered width-reduced variants (the paper's is 64).
+REDUCED_WIDTHS = (8, 16, 32)
 
 
 class Paper003Block(nn.Module):
@@ -48,24 +55,30 @@ class Paper003Block(nn.Module):
 
 
 class Paper003ResNet(nn.Module):
-    """``ResNet(num_layers, block, image_channels, num_classes)`` of paper 003's notebook."""
+    """``ResNet(num_layers, block, image_channels, num_classes)`` of paper 003's notebook.
 
-    def __init__(self, num_layers: int, in_channels: int = 1, num_classes: int = 2) -> None:
+    ``width`` is the number of channels of the stem and the first stage (the paper's 64); the
+    stages have ``width, 2 width, 4 width, 8 width`` channels.
+    """
+
+    def __init__(self, num_layers: int, in_channels: int = 1, num_classes: int = 2, width: int = 64) -> None:
         super().__init__()
         if num_layers not in LAYERS:
             raise ValueError(f"num_layers must be one of {sorted(LAYERS)}, got {num_layers!r}")
+        if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+            raise ValueError(f"width of Paper003ResNet must be an int >= 1, got {width!r}")
         self.expansion = 4 if num_layers > 34 else 1
-        self.conv1 = nn.Conv2d(in_channels, 64, kernel_size=7, stride=2, padding=3)
-        self.bn1 = nn.BatchNorm2d(64)
+        self.conv1 = nn.Conv2d(in_channels, width, kernel_size=7, stride=2, padding=3)
+        self.bn1 = nn.BatchNorm2d(width)
         self.relu = nn.ReLU()
         self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
-        self._in = 64
-        self.layer1 = self._stage(num_layers, LAYERS[num_layers][0], 64, stride=1)
-        self.layer2 = self._stage(num_layers, LAYERS[num_layers][1], 128, stride=2)
-        self.layer3 = self._stage(num_layers, LAYERS[num_layers][2], 256, stride=2)
-        self.layer4 = self._stage(num_layers, LAYERS[num_layers][3], 512, stride=2)
+        self._in = width
+        self.layer1 = self._stage(num_layers, LAYERS[num_layers][0], width, stride=1)
+        self.layer2 = self._stage(num_layers, LAYERS[num_layers][1], 2 * width, stride=2)
+        self.layer3 = self._stage(num_layers, LAYERS[num_layers][2], 4 * width, stride=2)
+        self.layer4 = self._stage(num_layers, LAYERS[num_layers][3], 8 * width, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
-        self.fc = nn.Linear(512 * self.expansion, num_classes)
+        self.fc = nn.Linear(8 * width * self.expansion, num_classes)
 
     def _stage(self, num_layers: int, blocks: int, width: int, stride: int) -> nn.Sequential:
         out = width * self.expansion
@@ -81,12 +94,16 @@ class Paper003ResNet(nn.Module):
         return self.fc(self.avgpool(x).flatten(1))
 
 
-def _factory(depth: int):
+def _factory(depth: int, width: int = 64):
     def make(in_channels: int, num_classes: int) -> nn.Module:
-        return Paper003ResNet(depth, in_channels, num_classes)
-    make.__doc__ = f"Paper 003's ResNet-{depth} (reproduces its Table 1 parameter count)."
+        return Paper003ResNet(depth, in_channels, num_classes, width=width)
+    make.__doc__ = (f"Paper 003's ResNet-{depth} (reproduces its Table 1 parameter count)." if width == 64 else
+                    f"Paper 003's ResNet-{depth} with base width {width} instead of 64 (same depth and blocks).")
     return make
 
 
 for _d in LAYERS:
     register_model(f"paper003_resnet{_d}")(_factory(_d))
+for _d in LAYERS:
+    for _w in REDUCED_WIDTHS:
+        register_model(f"paper003_resnet{_d}_w{_w}")(_factory(_d, _w))

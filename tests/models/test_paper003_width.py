@@ -1,0 +1,51 @@
+"""Width-reduced paper-003 ResNets: same depth and blocks as the paper's, fewer channels."""
+import pytest
+import torch
+from torch import nn
+
+from xaikit._seed import seeded
+from xaikit.models import MODELS, PAPER003_TABLE1, Paper003ResNet, count_parameters, create_model, parameter_table
+
+DEPTHS = sorted(PAPER003_TABLE1)
+
+
+def _layout(model: nn.Module) -> list[tuple[str, str, tuple]]:
+    """Every module's name, type and kernel size/stride (what the width must not change)."""
+    return [(n, type(m).__name__, getattr(m, "kernel_size", None), getattr(m, "stride", None))
+            for n, m in model.named_modules()]
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_width_64_is_the_paper_model_and_reduced_widths_keep_its_layout(depth):
+    with torch.device("meta"):
+        full = Paper003ResNet(depth, 1, 2, width=64)
+        assert count_parameters(full) == PAPER003_TABLE1[depth]
+        for width in (8, 16, 32):
+            reduced = MODELS[f"paper003_resnet{depth}_w{width}"](1, 2)
+            assert _layout(reduced) == _layout(full)
+            assert reduced.conv1.out_channels == width and reduced.layer4[0].conv3.out_channels == \
+                8 * width * (4 if depth > 34 else 1)
+            # every conv weight is the full one scaled down in both channel counts (the stem in one)
+            ratio = count_parameters(reduced) / count_parameters(full)
+            assert (width / 64) ** 2 < ratio < (width / 64) ** 2 * 1.1 + 0.01
+
+
+def test_parameter_table_puts_reduced_models_beside_table1():
+    names = [f"paper003_resnet{d}_w16" for d in DEPTHS]
+    table = parameter_table(names).set_index("model")
+    for d, name in zip(DEPTHS, names, strict=True):
+        assert table.loc[name, "paper003_table1"] == PAPER003_TABLE1[d]
+        assert table.loc[name, "difference"] == table.loc[name, "parameters"] - PAPER003_TABLE1[d]
+    assert table["parameters"].is_monotonic_increasing  # deeper is larger at one width
+    assert "paper003_resnet18_w16" not in set(parameter_table()["model"])  # the default list is unchanged
+
+
+def test_reduced_resnet_trains_a_step_and_rejects_a_bad_width():
+    with seeded(0):
+        model = create_model("paper003_resnet18_w8", 1, 2)
+    x, y = torch.rand(4, 1, 32, 32), torch.tensor([0, 1, 0, 1])
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    assert torch.isfinite(loss) and model.conv1.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="width of Paper003ResNet must be an int >= 1"):
+        Paper003ResNet(18, width=0)

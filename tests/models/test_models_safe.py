@@ -9,7 +9,7 @@ from torchvision.models.resnet import BasicBlock, Bottleneck, ResNet
 from xaikit._seed import seeded
 from xaikit.models import MODEL_INFO, MODELS, attribution_problems, attribution_safe, create_model
 
-FAST = {"tinycnn", "smallcnn", "resnet18", "paper003_resnet18"}
+FAST = {"tinycnn", "smallcnn", "resnet18", "paper003_resnet18", "vit_tiny_phantom"}
 
 
 def _same_outputs(a, b, x):

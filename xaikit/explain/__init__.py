@@ -1,19 +1,37 @@
 """Attribution methods behind one contract: ``attribute(model, x, target) -> Tensor`` shaped like ``x``.
 
 Registered names: saliency, input_x_gradient, integrated_gradients, gradient_shap, smoothgrad,
-occlusion, lime, grad_cam, guided_grad_cam, lrp, shap_partition. ``class_maps`` gives one map per
-class per image. captum, zennit and shap are imported only when a method runs.
+deeplift, guided_backprop, occlusion, lime, rise, grad_cam, guided_grad_cam, hires_cam,
+grad_cam_plus_plus, score_cam, lrp, shap_partition, and for vision transformers attention_last,
+attention_rollout, attention_grad_rollout. ``class_maps`` gives one map per class per image. captum,
+zennit and shap are imported only when a method runs.
 """
+from ._attention import (
+    HEAD_FUSIONS,
+    AttentionGradRollout,
+    AttentionLast,
+    AttentionRollout,
+    attention_modules,
+    capture_attention,
+    grad_rollout,
+    rollout,
+)
 from ._cam import GradCam, GuidedGradCam, default_cam_layer
+from ._cam_variants import GradCamPlusPlus, HiResCam, ScoreCam, layer_activation_and_gradient
 from ._class_maps import class_maps
 from ._common import CHANNEL_REDUCTIONS, reduce_channels
 from ._gradient import GradientShap, InputXGradient, IntegratedGradients, Saliency, SmoothGrad
 from ._lrp import LRP, canonizers_for, no_inplace
 from ._perturbation import Lime, Occlusion, grid_segments
+from ._propagation import DeepLift, GuidedBackprop
 from ._registry import EXPLAINERS, Explainer, get_explainer, register_explainer
+from ._rise import Rise, rise_masks
 from ._shap import ShapPartition
 
-__all__ = ["CHANNEL_REDUCTIONS", "EXPLAINERS", "Explainer", "GradCam", "GradientShap", "GuidedGradCam",
-           "InputXGradient", "IntegratedGradients", "LRP", "Lime", "Occlusion", "Saliency",
-           "ShapPartition", "SmoothGrad", "canonizers_for", "class_maps", "default_cam_layer", "get_explainer",
-           "grid_segments", "no_inplace", "reduce_channels", "register_explainer"]
+__all__ = ["CHANNEL_REDUCTIONS", "EXPLAINERS", "HEAD_FUSIONS", "AttentionGradRollout", "AttentionLast",
+           "AttentionRollout", "DeepLift", "Explainer", "GradCam", "GradCamPlusPlus", "GradientShap",
+           "GuidedBackprop", "GuidedGradCam", "HiResCam", "InputXGradient", "IntegratedGradients", "LRP", "Lime",
+           "Occlusion", "Rise", "Saliency", "ScoreCam", "ShapPartition", "SmoothGrad", "attention_modules",
+           "canonizers_for", "capture_attention", "class_maps", "default_cam_layer", "get_explainer",
+           "grad_rollout", "grid_segments", "layer_activation_and_gradient", "no_inplace", "reduce_channels",
+           "register_explainer", "rise_masks", "rollout"]

@@ -27,10 +27,10 @@ def default_cam_layer(model: nn.Module) -> str:
     return convs[-1]
 
 
-def _resolve_layer(model: nn.Module, layer: str | None) -> nn.Module:
+def _resolve_layer(model: nn.Module, layer: str | None, context: str = "grad_cam") -> nn.Module:
     name = layer if layer is not None else default_cam_layer(model)
     names = [n for n, _ in model.named_modules() if n]
-    check_option("layer", name, names, context="grad_cam")
+    check_option("layer", name, names, context=context)
     return model.get_submodule(name)
 
 

@@ -1,12 +1,13 @@
 """Model registry: torchvision ResNets, DenseNet-121 and Inception-v3, paper 003's ResNet variant,
-and small nets for smoke runs; attribution-safe copies; parameter-count tables.
+a small timm vision transformer (``vit_tiny_phantom``) and small nets for smoke runs; attribution-safe
+copies; parameter-count tables.
 
 Examples
 --------
 >>> from xaikit.models import create_model, attribution_safe
 >>> model = attribution_safe(create_model("densenet121", in_channels=1, num_classes=5))
 """
-from . import _paper003, _small, _torchvision  # noqa: F401  (register the models)
+from . import _paper003, _small, _torchvision, _vit  # noqa: F401  (register the models)
 from ._paper003 import Paper003ResNet
 from ._registry import MODEL_INFO, MODELS, ModelInfo, count_parameters, create_model, load_weights, register_model
 from ._safe import attribution_problems, attribution_safe

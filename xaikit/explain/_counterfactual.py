@@ -50,7 +50,7 @@ def _margin(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 @register_explainer("counterfactual")
 class Counterfactual(BaseExplainer):
-    """Pixel-space counterfactual (Wachter et al. 2017): a change ``d`` that takes the prediction off the target.
+    """Pixel-space counterfactual (Wachter et al. 2018): a change ``d`` that takes the prediction off the target.
 
     Minimises, per image and jointly over the batch (the loss is a sum of per-image terms, so images do
     not interact),

@@ -147,9 +147,9 @@ def main() -> None:
     dt = (time.perf_counter() - t0) / 3
     v_healthy = feature_visualisation(cnn, [0], (1, s, s), n_steps=256, lr=0.05, base=float(tr.images.mean()),
                                       seed=seed)
-    r_fv = template_correlation(v.numpy(), tpl)
+    r_fv, r_h = template_correlation(v.numpy(), tpl), template_correlation(v_healthy.numpy(), tpl)[0]
     print(f"5. feature visualisation: r with the COVID-19 lesion template {np.mean(r_fv):.3f} "
-          f"(per seed {np.round(r_fv, 3).tolist()}; healthy logit {template_correlation(v_healthy.numpy(), tpl)[0]:.3f}); "
+          f"(per restart {np.round(r_fv, 3).tolist()}; healthy logit {r_h:.3f}); "
           f"{dt:.1f} s/image")
 
 

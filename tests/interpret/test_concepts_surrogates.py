@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from xaikit._seed import seeded
-from xaikit.data import chest_covid
+from xaikit.data import FINDINGS, chest_covid, chest_multilabel
 from xaikit.interpret import (
     ZONES,
     ConceptBottleneck,
@@ -107,3 +107,14 @@ def test_surrogate_of_the_generator_names_lesion_features_not_the_heart(chest):
         fit_surrogate(c, chest.labels, true_features=["heart"])
     with pytest.raises(ValueError, match="max_depth of fit_surrogate"):
         fit_surrogate(c, chest.labels, max_depth=0)
+
+
+def test_surrogate_finds_the_generators_cardiomegaly_threshold():
+    ds = chest_multilabel(60, image_size=32, seed=2)
+    c = phantom_concepts(ds)
+    assert list(c.columns) == ["ctr", *[f"{f}_area" for f in FINDINGS]]
+    feats = c.drop(columns="cardiomegaly_area")  # the heart mask's area would be a second, redundant truth
+    s = fit_surrogate(feats, ds.labels[:, 0], true_features=["ctr"], max_depth=2)
+    # The generator draws cardiomegaly hearts with a ratio >= 0.505 (default preset), the others <= 0.485.
+    assert s.used == ("ctr",) and s.fidelity == 1.0 and s.n_leaves == 2
+    assert 0.485 <= s.tree.tree_.threshold[0] <= 0.505

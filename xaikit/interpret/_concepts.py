@@ -27,7 +27,7 @@ def phantom_concepts(ds) -> pd.DataFrame:
     Parameters
     ----------
     ds : an ImageSet from ``chest_covid`` (or another phantom with lesion masks, ``organ_masks`` and the
-        ``n_lesions``/``lesion_area``/``ctr`` meta columns).
+        ``n_lesions``/``lesion_area``/``ctr`` meta columns), or from ``chest_multilabel``.
 
     Returns
     -------
@@ -37,6 +37,10 @@ def phantom_concepts(ds) -> pd.DataFrame:
     ``chest_covid`` label does not depend on) copied from the meta. For ``chest_covid`` the label is
     exactly "some zone holds an opacity".
 
+    For a multi-label phantom (``chest_multilabel``): ``ctr`` (the generator draws cardiomegaly as a
+    cardiothoracic ratio above 0.5, healthy hearts at most 0.485) and ``<finding>_area`` (mask pixels /
+    image pixels) per finding.
+
     Examples
     --------
     >>> from xaikit.data import chest_covid
@@ -45,8 +49,14 @@ def phantom_concepts(ds) -> pd.DataFrame:
     >>> bool((c[[f"lesion_{z}" for z in ZONES]].any(axis=1).to_numpy() == (ds.labels == 1)).all())
     True
     """
+    if ds.multilabel:
+        cols = ["ctr", *[f"{name}_area" for name in ds.class_names]]
+        missing = [k for k in cols if k not in ds.meta.columns]
+        if missing:
+            raise ValueError(f"ds must be a phantom with generator metadata (e.g. chest_multilabel); missing {missing}")
+        return ds.meta[cols].reset_index(drop=True).astype(float)
     missing = [k for k in ("n_lesions", "lesion_area", "ctr") if k not in ds.meta.columns]
-    if ds.organ_masks is None or ds.multilabel or missing:
+    if ds.organ_masks is None or missing:
         raise ValueError(f"ds must be a single-label lesion phantom with organ masks and meta columns n_lesions, "
                          f"lesion_area, ctr (e.g. chest_covid); missing: {missing or 'organ_masks'}")
     lesion = ds.masks[:, 0] & (ds.labels == 1)[:, None, None]

@@ -15,7 +15,7 @@ PAPER003_COUNTS = {"paper003_resnet18": 6_139_842, "paper003_resnet34": 12_329_2
                    "paper003_resnet50": 23_532_418, "paper003_resnet101": 42_550_658}
 KNOWN_COUNTS = {**TORCHVISION_COUNTS, **PAPER003_COUNTS}
 # Seconds per forward+backward on a busy 2-core CPU; the rest run in the slow suite.
-FAST = {"tinycnn", "smallcnn", "resnet18", "paper003_resnet18", "vit_tiny_phantom"}
+FAST = {"tinycnn", "smallcnn", "resnet18", "paper003_resnet18", "vit_tiny_phantom", "protopnet"}
 
 
 def _models():

@@ -2,9 +2,9 @@
 
 Registered names: saliency, input_x_gradient, integrated_gradients, gradient_shap, smoothgrad,
 deeplift, guided_backprop, occlusion, lime, rise, grad_cam, guided_grad_cam, hires_cam,
-grad_cam_plus_plus, score_cam, lrp, shap_partition, and for vision transformers attention_last,
-attention_rollout, attention_grad_rollout. ``class_maps`` gives one map per class per image. captum,
-zennit and shap are imported only when a method runs.
+grad_cam_plus_plus, score_cam, lrp, shap_partition, counterfactual, prototype (on a ProtoPNet), and for vision
+transformers attention_last, attention_rollout, attention_grad_rollout. ``class_maps`` gives one map per class
+per image. captum, zennit and shap are imported only when a method runs.
 """
 from ._attention import (
     HEAD_FUSIONS,
@@ -20,18 +20,20 @@ from ._cam import GradCam, GuidedGradCam, default_cam_layer
 from ._cam_variants import GradCamPlusPlus, HiResCam, ScoreCam, layer_activation_and_gradient
 from ._class_maps import class_maps
 from ._common import CHANNEL_REDUCTIONS, reduce_channels
+from ._counterfactual import Counterfactual, counterfactual_quality, total_variation
 from ._gradient import GradientShap, InputXGradient, IntegratedGradients, Saliency, SmoothGrad
 from ._lrp import LRP, canonizers_for, no_inplace
 from ._perturbation import Lime, Occlusion, grid_segments
 from ._propagation import DeepLift, GuidedBackprop
+from ._prototype import PrototypeMap
 from ._registry import EXPLAINERS, Explainer, get_explainer, register_explainer
 from ._rise import Rise, rise_masks
 from ._shap import ShapPartition
 
-__all__ = ["CHANNEL_REDUCTIONS", "EXPLAINERS", "HEAD_FUSIONS", "AttentionGradRollout", "AttentionLast",
-           "AttentionRollout", "DeepLift", "Explainer", "GradCam", "GradCamPlusPlus", "GradientShap",
-           "GuidedBackprop", "GuidedGradCam", "HiResCam", "InputXGradient", "IntegratedGradients", "LRP", "Lime",
-           "Occlusion", "Rise", "Saliency", "ScoreCam", "ShapPartition", "SmoothGrad", "attention_modules",
-           "canonizers_for", "capture_attention", "class_maps", "default_cam_layer", "get_explainer",
-           "grad_rollout", "grid_segments", "layer_activation_and_gradient", "no_inplace", "reduce_channels",
-           "register_explainer", "rise_masks", "rollout"]
+__all__ = ["AttentionGradRollout", "AttentionLast", "AttentionRollout", "CHANNEL_REDUCTIONS", "Counterfactual",
+           "DeepLift", "EXPLAINERS", "Explainer", "GradCam", "GradCamPlusPlus", "GradientShap", "GuidedBackprop",
+           "GuidedGradCam", "HEAD_FUSIONS", "HiResCam", "InputXGradient", "IntegratedGradients", "LRP", "Lime",
+           "Occlusion", "PrototypeMap", "Rise", "Saliency", "ScoreCam", "ShapPartition", "SmoothGrad",
+           "attention_modules", "canonizers_for", "capture_attention", "class_maps", "counterfactual_quality",
+           "default_cam_layer", "get_explainer", "grad_rollout", "grid_segments", "layer_activation_and_gradient",
+           "no_inplace", "reduce_channels", "register_explainer", "rise_masks", "rollout", "total_variation"]

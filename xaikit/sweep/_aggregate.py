@@ -21,7 +21,7 @@ def aggregate(study: str, profile: str, sweep: str, *, results_root: str | Path 
     """One long table per CSV name from every completed cell of a sweep.
 
     For each CSV a cell wrote (``<cell output_dir>/**/*.csv``, named by its path relative to the cell's
-    folder, without ``.csv``), the cells' tables are stacked in the sweep record's cell order, each row
+    folder, without ``.csv``), the cells' tables are stacked in the grid's order, each row
     prefixed with ``cell`` (the cell id), ``commit`` (the cell manifest's ``git_commit``), ``seed`` (the
     cell's seed) and one column per grid parameter (list values joined with ``+``). When a table already
     has a column of one of those names, the added column is called ``sweep_<name>`` instead. Failed
@@ -53,7 +53,8 @@ def aggregate(study: str, profile: str, sweep: str, *, results_root: str | Path 
         raise ValueError(f"sweep {sweep!r} of {study} ({profile} profile) has no record at {path}")
     record = json.loads(path.read_text())
     grid = list(record.get("grid", {}))
-    cells = {cid: c for cid, c in record["cells"].items() if c["status"] in _COMPLETED}
+    order = record.get("cell_order") or list(record["cells"])  # the grid's order (the JSON's keys are sorted)
+    cells = {cid: record["cells"][cid] for cid in order if record["cells"][cid]["status"] in _COMPLETED}
     if not cells:
         raise ValueError(f"sweep {sweep!r} has no completed cell to aggregate (statuses: "
                          f"{sorted({c['status'] for c in record['cells'].values()})})")

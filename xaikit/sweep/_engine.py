@@ -186,9 +186,8 @@ def make_engine(engine: str = "local", *, workers: int | None = None, threads_pe
             workers = min(workers or slots, slots)
             gpu_map = {str(i): ",".join(gpus[i * gpus_per_task:(i + 1) * gpus_per_task]) for i in range(workers)}
         workers = workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
-        dashboard = ":0" if importlib.util.find_spec("bokeh") else None
         cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
-                               resources=resources or None, dashboard_address=dashboard, memory_limit=0,
+                               resources=resources or None, dashboard_address=":0", memory_limit=0,
                                silence_logs=logging.ERROR,
                                env={v: str(threads_per_worker) for v in _THREAD_VARS})
         client = Client(cluster)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Cell", "cell_id", "expand_grid", "load_sweep_file", "parse_grid", "parse_value", "sweep_id"]
+__all__ = ["Cell", "cell_id", "coerce_value", "expand_grid", "load_sweep_file", "parse_grid", "parse_value", "sweep_id"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SWEEP_FILE_KEYS = ("grid", "parameters", "slurm")
@@ -34,6 +34,27 @@ def parse_value(text: str) -> Any:
         except ValueError:
             pass
     return text
+
+
+def coerce_value(study: str, name: str, value: Any) -> Any:
+    """Undo :func:`parse_value` where it guessed wrong: a "choice" parameter whose choices include the text.
+
+    ``-p augment none`` parses as ``None``, but ``augment``'s choices hold the string ``"none"``;
+    this returns the choice spelled like the text (any case). Other values come back unchanged.
+
+    Examples
+    --------
+    >>> coerce_value("02_informer_qc", "augment", parse_value("none"))
+    'none'
+    """
+    from ..studies import STUDY_PARAMS
+
+    spec = STUDY_PARAMS.get(study, {}).get(name)
+    if spec is None or spec.kind != "choice" or value in spec.choices or isinstance(value, (list, tuple)):
+        return value
+    text = "none" if value is None else str(value).lower()
+    match = [c for c in spec.choices if isinstance(c, str) and c.lower() == text]
+    return match[0] if match else value
 
 
 def _grid_value(text: str) -> Any:
@@ -178,7 +199,8 @@ def expand_grid(study: str, profile: str, grid: dict[str, list[Any]], fixed: dic
     """
     from ..studies import load_profile, validate_params
 
-    fixed = dict(fixed or {})
+    fixed = {k: coerce_value(study, k, v) for k, v in (fixed or {}).items()}
+    grid = {k: [coerce_value(study, k, v) for v in values] for k, values in grid.items()}
     for name in ("output_dir",):
         if name in grid or name in fixed:
             raise ValueError(f"grid: {name!r} is set by the sweep for each cell and cannot be swept or fixed")

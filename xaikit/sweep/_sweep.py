@@ -147,7 +147,8 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
               engine: str = "local", workers: int | None = None, threads_per_worker: int = 1,
               gpus_per_task: int = 0, slurm: dict[str, Any] | None = None, timeout: float | None = DEFAULT_TIMEOUT,
               retries: int = 0, resume: bool = False, dry_run: bool = False, client: Any = None,
-              command: list[str] | str | None = None, stream: TextIO | None = sys.stdout) -> dict[str, Any]:
+              command: list[str] | str | None = None, stream: TextIO | None = None,
+              quiet: bool = False) -> dict[str, Any]:
     """Run every cell of a parameter grid of one study on a Dask engine; return the sweep record.
 
     Parameters
@@ -159,7 +160,9 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
         :func:`xaikit.sweep.sweep_id`); the record is ``<results>/<study>/<profile>/_sweeps/<id>/sweep.json``
         and cell ``C`` writes to ``.../_sweeps/<id>/cells/C``.
     results_root : the ``results/`` folder (default: the compendium's).
-    engine, workers, threads_per_worker, gpus_per_task, slurm : see :func:`xaikit.sweep.make_engine`.
+    engine : ``"local"``, ``"slurm"``, a scheduler address (see :func:`xaikit.sweep.make_engine`), or an
+        :class:`xaikit.sweep.Engine` already started (left open afterwards).
+    workers, threads_per_worker, gpus_per_task, slurm : see :func:`xaikit.sweep.make_engine`.
     timeout : seconds before a cell is killed (``None``: never).
     retries : how many times a failed cell is run again before it is recorded as failed.
     resume : continue the sweep ``sweep`` from its record: its grid and fixed parameters are read from
@@ -167,7 +170,8 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     dry_run : validate and print the cells (and which would be skipped); start nothing.
     client : an existing ``distributed.Client`` to submit to (then ``engine`` and its options are unused).
     command : a cell command template instead of the study runner (see :func:`cell_command`).
-    stream : where the progress line and messages go (``None``: silent).
+    stream : where the progress line and messages go (default: standard output).
+    quiet : print nothing.
 
     Returns
     -------
@@ -184,6 +188,7 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     from ..report._manifest import TRACKED_PACKAGES
 
     check_option("study", study, _studies())
+    stream = None if quiet else (stream or sys.stdout)
     retries = check_int("retries", retries, min_value=0)
     if timeout is not None:
         timeout = check_float("timeout", timeout, min_value=1e-3)
@@ -197,9 +202,12 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
         if not grid:
             old = json.loads(previous.read_text())
             grid, fixed = old["grid"], {**old.get("fixed", {}), **fixed}
-    from ._engine import check_engine
+    from ._engine import Engine, check_engine
 
-    if client is None and not dry_run:
+    given = engine if isinstance(engine, Engine) else None
+    if given is not None:
+        client = given.client
+    elif client is None and not dry_run:
         check_engine(engine, workers=workers, threads_per_worker=threads_per_worker, gpus_per_task=gpus_per_task,
                      slurm=slurm)
     sid = sweep or sweep_id(study, profile, grid, fixed)
@@ -213,10 +221,11 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
         except ValueError:
             old_cells = {}
     data = {"sweep_id": sid, "study": study, "profile": profile, "created": _now(), "grid": grid, "fixed": fixed,
-            "engine": {"requested": engine if client is None else "client", "workers": workers,
+            "engine": {"requested": engine if client is None else (given.kind if given else "client"), "workers": workers,
                        "threads_per_worker": threads_per_worker, "gpus_per_task": gpus_per_task},
             "timeout_s": timeout, "retries": retries, "git_commit": commit, "python": sys.version.split()[0],
-            "versions": package_versions(TRACKED_PACKAGES + _EXTRA_PACKAGES), "command": command, "cells": {}}
+            "versions": package_versions(TRACKED_PACKAGES + _EXTRA_PACKAGES), "command": command,
+            "cell_order": [c.id for c in cells], "cells": {}}
     for cell in cells:
         done = cell_complete(study, cell, commit)
         old = old_cells.get(cell.id, {})
@@ -243,8 +252,9 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     from ._cell import run_cell
     from ._engine import make_engine
 
-    eng = None
+    eng, own = given, False
     if client is None:
+        own = True
         eng = make_engine(engine, workers=workers, threads_per_worker=threads_per_worker,
                           gpus_per_task=gpus_per_task, slurm=slurm)
         client = eng.client
@@ -320,7 +330,7 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     finally:
         for fut in list(pending):
             fut.cancel()
-        if eng is not None:
+        if own:
             eng.close()
     progress.update(final=True)
     failed = [cid for cid, c in data["cells"].items() if c["status"] == "failed"]

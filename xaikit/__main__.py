@@ -102,7 +102,8 @@ def _sweep_command(args) -> int:
             return 0
         spec = sw.load_sweep_file(args.sweep_file) if args.sweep_file else {"grid": {}, "parameters": {}, "slurm": {}}
         grid = {**spec["grid"], **sw.parse_grid(args.grid)}
-        fixed = {**spec["parameters"], **{k: sw.coerce_value(args.study, k, sw.parse_value(v)) for k, v in args.parameter}}
+        fixed = {**spec["parameters"],
+                 **{k: sw.coerce_value(args.study, k, sw.parse_value(v)) for k, v in args.parameter}}
         timeout = sw.DEFAULT_TIMEOUT if args.timeout is None else args.timeout
         record = sw.run_sweep(args.study, args.profile, grid, fixed=fixed, sweep=args.sweep_id,
                               results_root=args.results_root, engine=args.engine, workers=args.workers,

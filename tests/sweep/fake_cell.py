@@ -2,11 +2,11 @@
 
 Usage: python fake_cell.py STUDY OUTPUT_DIR PARAMS_JSON [--sleep S] [--fail-seed N] [--runs DIR]
 
-It writes what the study runner leaves behind -- ``<study>.ipynb``, ``manifest.json`` (with the
-parameters and the commit of the working directory, the compendium) and tidy CSVs derived from the seed -- after sleeping ``S`` seconds,
-and exits 3 instead when the cell's seed is ``N``. With ``--runs`` it appends its cell folder's name to
-``DIR/starts.log`` when it starts and ``DIR/ends.log`` when it completes, and records its pid and
-``CUDA_VISIBLE_DEVICES`` in ``DIR/<cell>.pid`` / ``DIR/<cell>.cuda``.
+After sleeping ``S`` seconds it writes what the study runner leaves behind: ``<study>.ipynb``,
+``manifest.json`` (the parameters and the commit of the working directory, the compendium) and tidy
+CSVs derived from the seed; it exits 3 instead when the cell's seed is ``N``. With ``--runs`` it
+appends its cell folder's name to ``DIR/starts.log`` when it starts and ``DIR/ends.log`` when it
+completes, and records its pid, ``CUDA_VISIBLE_DEVICES`` and ``OMP_NUM_THREADS`` in ``DIR/<cell>.*``.
 """
 import argparse
 import json

@@ -20,8 +20,20 @@ import pytest
 from xaikit.__main__ import main
 from xaikit.studies import validate_params
 from xaikit.studies._runner import parse_value as runner_parse_value
-from xaikit.sweep import (aggregate, cell_command, check_engine, coerce_value, expand_grid, load_sweep_file, make_engine,
-                          parse_grid, parse_value, run_sweep, slurm_cluster, sweep_dir)
+from xaikit.sweep import (
+    aggregate,
+    cell_command,
+    check_engine,
+    coerce_value,
+    expand_grid,
+    load_sweep_file,
+    make_engine,
+    parse_grid,
+    parse_value,
+    run_sweep,
+    slurm_cluster,
+    sweep_dir,
+)
 
 FAKE = Path(__file__).with_name("fake_cell.py")
 STUDY = "00_phantoms"
@@ -56,7 +68,8 @@ def test_parse_grid_values_and_list_cells():
                     "augment": [None]}  # like `-p augment none`; expand_grid restores the choice (below)
 
 
-@pytest.mark.parametrize("text", ["7", "-3", "0.001", "1e-3", "1e+3", "true", "False", "None", "null", "resnet34", "a b"])
+@pytest.mark.parametrize("text", ["7", "-3", "0.001", "1e-3", "1e+3", "true", "False", "None", "null", "resnet34",
+                                  "a b"])
 def test_grid_values_parse_like_the_run_command(text):
     assert parse_value(text) == runner_parse_value(text)
     assert type(parse_value(text)) is type(runner_parse_value(text))
@@ -305,7 +318,8 @@ def test_local_gpus_are_worker_resources_and_each_worker_sees_only_its_own(tmp_p
     try:
         assert eng.gpu_map == {"0": "0", "1": "1"} and eng.task_resources == {"GPU": 1}
         runs = tmp_path / "runs"
-        record = run_sweep(STUDY, "smoke", {"seed": [1, 2, 3, 4]}, results_root=tmp_path, engine=eng, command=fake(runs, sleep=0.3), quiet=True)
+        record = run_sweep(STUDY, "smoke", {"seed": [1, 2, 3, 4]}, results_root=tmp_path, engine=eng,
+                           command=fake(runs, sleep=0.3), quiet=True)
         workers = {w["name"]: w["resources"] for w in eng.client.scheduler_info()["workers"].values()}
     finally:
         eng.close()

@@ -12,5 +12,6 @@ from ._grid import Cell, cell_id, coerce_value, expand_grid, load_sweep_file, pa
 from ._sweep import DEFAULT_TIMEOUT, cell_command, cell_complete, run_sweep, sweep_dir
 
 __all__ = ["DEFAULT_TIMEOUT", "SLURM_KEYS", "Cell", "Engine", "aggregate", "cell_command", "cell_complete",
-           "cell_id", "check_engine", "coerce_value", "expand_grid", "load_sweep_file", "make_engine", "parse_grid", "parse_value",
+           "cell_id", "check_engine", "coerce_value", "expand_grid", "load_sweep_file", "make_engine", "parse_grid",
+           "parse_value",
            "run_cell", "run_sweep", "slurm_cluster", "sweep_dir", "sweep_id", "visible_gpus"]

@@ -214,7 +214,8 @@ def expand_grid(study: str, profile: str, grid: dict[str, list[Any]], fixed: dic
         overrides = {**fixed, **dict(zip(names, values, strict=True))}
         cid = cell_id(dict(zip(names, values, strict=True)))
         if cid in seen:
-            raise ValueError(f"grid: cells {seen[cid]} and {overrides} get the same id {cid!r}; remove duplicate values")
+            raise ValueError(f"grid: cells {seen[cid]} and {overrides} get the same id {cid!r}; "
+                             "remove duplicate values")
         seen[cid] = overrides
         out = (Path(cells_dir) / cid).resolve()
         params = {**base, **overrides, "output_dir": str(out)}

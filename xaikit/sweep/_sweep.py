@@ -221,8 +221,8 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
         except ValueError:
             old_cells = {}
     data = {"sweep_id": sid, "study": study, "profile": profile, "created": _now(), "grid": grid, "fixed": fixed,
-            "engine": {"requested": engine if client is None else (given.kind if given else "client"), "workers": workers,
-                       "threads_per_worker": threads_per_worker, "gpus_per_task": gpus_per_task},
+            "engine": {"requested": engine if client is None else (given.kind if given else "client"),
+                       "workers": workers, "threads_per_worker": threads_per_worker, "gpus_per_task": gpus_per_task},
             "timeout_s": timeout, "retries": retries, "git_commit": commit, "python": sys.version.split()[0],
             "versions": package_versions(TRACKED_PACKAGES + _EXTRA_PACKAGES), "command": command,
             "cell_order": [c.id for c in cells], "cells": {}}

@@ -73,15 +73,23 @@ def cell_complete(study: str, cell: Cell, commit: str) -> bool:
     only after its last cell ran) and ``<output_dir>/manifest.json`` records ``git_commit == commit`` and
     every one of the cell's parameters with the same value.
     """
+    return _incomplete(study, cell, commit) is None
+
+
+def _incomplete(study: str, cell: Cell, commit: str) -> str | None:
+    """Why ``cell`` does not count as completed (``None`` when it does)."""
     out = Path(cell.output_dir)
+    if not (out / f"{study}.ipynb").is_file():
+        return "no executed notebook"
     try:
         manifest = json.loads((out / "manifest.json").read_text())
     except (OSError, ValueError):
-        return False
-    if not (out / f"{study}.ipynb").is_file() or manifest.get("git_commit") != commit:
-        return False
+        return "no readable manifest.json"
+    if manifest.get("git_commit") != commit:
+        return f"its manifest records commit {manifest.get('git_commit')!r}, not {commit!r}"
     recorded = json.loads(json.dumps(manifest.get("parameters") or {}, default=str))
-    return all(k in recorded and recorded[k] == v for k, v in cell.params.items())
+    differ = sorted(k for k, v in cell.params.items() if k not in recorded or recorded[k] != v)
+    return f"its manifest records other values of {differ}" if differ else None
 
 
 class _Record:
@@ -213,7 +221,7 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     sid = sweep or sweep_id(study, profile, grid, fixed)
     folder = sweep_dir(study, profile, sid, results_root)
     cells = expand_grid(study, profile, grid, fixed, folder / "cells")  # every cell validated here
-    commit = git_commit(_root())
+    commit = git_commit()  # what the cells' manifests record (build_manifest calls it the same way)
     old_cells = {}
     if (folder / "sweep.json").is_file():
         try:
@@ -308,10 +316,9 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
                     entry["error"] = result["error"]
                 elif result.get("returncode") != 0:
                     entry["error"] = f"exited with status {result.get('returncode')}; see its log"
-                elif not cell_complete(study, cell, commit):
-                    entry["error"] = "exited 0 but left no executed notebook and matching manifest"
                 else:
-                    entry["error"] = None
+                    why = _incomplete(study, cell, commit)
+                    entry["error"] = why and f"exited 0, but {why} (did the code change during the sweep?)"
                 if entry["error"] is None:
                     entry["status"] = "done"
                     progress.finished_here += 1

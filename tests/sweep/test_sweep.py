@@ -337,3 +337,14 @@ def test_cells_get_torch_threads_matching_the_worker(client, tmp_path):
     run_sweep(STUDY, "smoke", {"seed": [1]}, results_root=tmp_path, client=client, threads_per_worker=3,
               command=fake(runs), quiet=True)
     assert (runs / "seed=1.threads").read_text() == "3"
+
+
+def test_cli_on_a_running_scheduler_by_address_exits_1_when_a_cell_fails(client, tmp_path, capsys):
+    argv = ["sweep", STUDY, "--grid", "seed=1,2", "--engine", client.scheduler.address, "--sweep-id", "a",
+            "--results-root", str(tmp_path), "--cell-command", fake(sleep=0.1, fail_seed=1)]
+    assert main(argv) == 1
+    out = capsys.readouterr().out
+    record = json.loads((sweep_dir(STUDY, "smoke", "a", tmp_path) / "sweep.json").read_text())
+    assert record["engine"]["kind"] == "address" and record["engine"]["scheduler"] == client.scheduler.address
+    assert {cid: c["status"] for cid, c in record["cells"].items()} == {"seed=1": "failed", "seed=2": "done"}
+    assert "1 cell(s) failed: seed=1" in out and record["cells"]["seed=1"]["log"] in out

@@ -188,7 +188,7 @@ def expand_grid(study: str, profile: str, grid: dict[str, list[Any]], fixed: dic
 
     Each cell's parameters are the profile's for ``study``, updated by ``fixed`` and the cell's grid
     values, with ``output_dir = <cells_dir>/<cell id>``; all of them are checked with
-    :func:`xaikit.studies.validate_params` before the first cell starts, so a bad value anywhere in
+    ``xaikit.studies.validate_params`` before the first cell starts, so a bad value anywhere in
     the grid fails at once.
 
     Raises

@@ -88,7 +88,9 @@ def _incomplete(study: str, cell: Cell, commit: str) -> str | None:
     if manifest.get("git_commit") != commit:
         return f"its manifest records commit {manifest.get('git_commit')!r}, not {commit!r}"
     recorded = json.loads(json.dumps(manifest.get("parameters") or {}, default=str))
-    differ = sorted(k for k, v in cell.params.items() if k not in recorded or recorded[k] != v)
+    # the manifest stores output_dir relative to the compendium's root (portable_path); the folder is the cell's own
+    differ = sorted(k for k, v in cell.params.items()
+                    if k != "output_dir" and (k not in recorded or recorded[k] != v))
     return f"its manifest records other values of {differ}" if differ else None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._validation import check_float, check_int, check_option, did_you_mean
 
-__all__ = ["COMMON_PARAMS", "PHANTOMS", "Param", "STUDIES", "Study", "get_study", "register_study"]
+__all__ = ["COMMON_PARAMS", "PHANTOMS", "REPLICATION_PARAM", "Param", "STUDIES", "Study", "get_study", "register_study"]
 
 #: The phantoms: datasets generated in memory, which never read a ``data_root``.
 PHANTOMS = ("chest_covid", "chest_multilabel", "brain_mri", "lung_ct")
@@ -94,6 +94,11 @@ COMMON_PARAMS: dict[str, Param] = {
     "data_root": Param("path", nullable=True, help="folder of a real dataset; None: the phantom"),
     "output_dir": Param("path", help="where CSVs, figures and the manifest go"),
 }
+
+
+#: The parameter of every study with a replication section: the folder of a replication sweep over seeds
+#: (``make book`` runs it and sets this; None: the chapter reports its one seed).
+REPLICATION_PARAM = Param("path", nullable=True, help="folder of the replication sweep over seeds; None: one seed")
 
 
 @dataclass(frozen=True)

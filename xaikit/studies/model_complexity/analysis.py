@@ -26,7 +26,7 @@ __all__ = [
     "explainer_settings", "format_mean_sd", "kruskal_vs_paper", "load_splits", "paper_scores", "paper_table",
     "parameters_vs_paper", "performance_vs_paper", "posthoc_tests", "random_margin", "sanity_check",
     "score_summary", "scores_vs_paper", "train_models", "Explained", "explain_and_score", "sanity_final",
-    "performance", "split_counts", "training_table",
+    "performance", "replication_values", "split_counts", "training_table",
 ]
 
 
@@ -393,3 +393,17 @@ def performance(models: Mapping[str, Any], test) -> pd.DataFrame:
 
     x_test, y_test = test.tensors()
     return pd.DataFrame([classification_scores(a, y_test, predict_logits(m, x_test)) for a, m in models.items()])
+
+
+def replication_values(folder) -> dict[str, float]:
+    """The headline quantities of a finished run (its folder): each model's test accuracy, and each method's mean
+    RRA on COVID-19 images over the models."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    perf = pd.read_csv(folder / "table2_performance.csv")
+    out = {f"test accuracy, {m}": float(a) for m, a in zip(perf["model"], perf["accuracy_ours"], strict=True)}
+    s = pd.read_csv(folder / "summary.csv")
+    rra = s[(s["metric"] == "relevance_rank_accuracy") & (s["class"] == "covid")].groupby("method", sort=False)["mean"]
+    out.update({f"RRA on COVID-19, {m.replace('_', ' ')} (mean over models)": float(v) for m, v in rra.mean().items()})
+    return out

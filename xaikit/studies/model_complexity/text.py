@@ -10,7 +10,7 @@ import pandas as pd
 from ..._validation import check_float
 from .analysis import arch_label
 
-__all__ = ["beyond_paper_text", "headline", "hypothesis_verdicts"]
+__all__ = ["beyond_paper_text", "headline", "hypothesis_verdicts", "replication_verdicts"]
 
 
 def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
@@ -113,3 +113,13 @@ def headline(scores: pd.DataFrame, summary: pd.DataFrame, margin: pd.DataFrame, 
     beats = margin[(margin["metric"] == "relevance_rank_accuracy") & (margin["method"] == method)]
     return {"rra_covid_mean": mean, "rra_covid_random": float(rra.loc[rra["class"] == "covid", "random"].mean()),
             "n_beats_random": f"{int(beats['beats random'].sum())} of {len(beats)}"}
+
+
+def replication_verdicts(folder) -> dict[str, str]:
+    """The verdicts on the paper's two hypotheses that a finished run (its folder's manifest) recorded."""
+    import json
+    from pathlib import Path
+
+    v = json.loads((Path(folder) / "manifest.json").read_text())["verdicts"]
+    return {"hypothesis 1 (more parameters, better classification)": v["h1"],
+            "hypothesis 2 (more parameters, worse explanations)": v["h2"]}

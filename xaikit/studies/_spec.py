@@ -146,7 +146,7 @@ class Study:
         """Check ``params`` against :attr:`parameters`; return them with list values normalised.
 
         Unknown names are refused with a did-you-mean hint; without ``partial`` every parameter must
-        be given. Cross-parameter rules: a ``data_root`` needs a real ``dataset`` and a real
+        be given (a nullable one left out is None). Cross-parameter rules: a ``data_root`` needs a real ``dataset`` and a real
         ``dataset`` needs a ``data_root``.
         """
         spec = self.parameters
@@ -154,7 +154,11 @@ class Study:
             if name not in spec:
                 raise ValueError(f"{self.name} has no parameter {name!r}.{did_you_mean(name, spec)} "
                                  f"Parameters: {', '.join(spec)}")
+        params = dict(params)
         if not partial:
+            for k, p in spec.items():  # a nullable parameter left out means None
+                if k not in params and p.nullable:
+                    params[k] = None
             missing = [k for k in spec if k not in params]
             if missing:
                 raise ValueError(f"{self.name} is missing parameters: {', '.join(missing)}")

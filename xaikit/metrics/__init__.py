@@ -5,6 +5,9 @@ device). ``return_reasons=True`` returns a :class:`MetricResult` whose ``reasons
 score is NaN. Faithfulness (deletion / insertion curves) also takes the model and the images; the
 randomisation sanity check takes the model and an explainer and returns a tidy DataFrame. Quantus is
 imported only when :class:`PositiveAttributionRatio` (a ``quantus.Metric``) is first accessed.
+
+Every scoring function is registered in :data:`METRICS` (``get_metric(name)``) with its kind
+(localisation, faithfulness, randomisation, complexity) and the inputs it needs.
 """
 from ._checks import NAN_REASONS, MetricResult
 from ._complexity import entropy, sparseness
@@ -28,6 +31,7 @@ from ._localisation import (
 )
 from ._randomisation import model_randomisation, randomisable_layers, spearman_correlation, ssim
 from ._ranking import auprc, auroc
+from ._registry import INPUTS, KINDS, METRICS, MetricSpec, get_metric, register_metric
 from ._threshold import iou, otsu_threshold
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "run_on_quantus_inputs", "PositiveAttributionRatio",
     "FaithfulnessCurve", "deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc", "curve_auc",
     "model_randomisation", "randomisable_layers", "spearman_correlation", "ssim",
+    "METRICS", "KINDS", "INPUTS", "MetricSpec", "get_metric", "register_metric",
 ]
 
 

@@ -27,6 +27,7 @@ from torch import nn
 
 from .._validation import check_int, check_option, did_you_mean
 from ._checks import CONSTANT_MAP, check_attributions, check_common, finish, new_codes, set_code, transform
+from ._registry import register_metric
 
 __all__ = ["model_randomisation", "randomisable_layers", "spearman_correlation", "ssim", "ORDERS", "SIMILARITIES"]
 
@@ -36,6 +37,7 @@ _WIN = 7
 
 
 # --------------------------------------------------------------------------- similarities
+@register_metric("spearman_correlation", kind="randomisation", needs=("attributions", "other"))
 def spearman_correlation(attributions, other, *, sign: str = "signed", normalise: str = "none",
                          channel_reduce: str = "sum", return_reasons: bool = False):
     """Spearman rank correlation between two maps of each sample, computed in torch.
@@ -73,6 +75,7 @@ def spearman_correlation(attributions, other, *, sign: str = "signed", normalise
     return finish(score.clamp(-1, 1), set_code(new_codes(a), constant, CONSTANT_MAP), return_reasons)
 
 
+@register_metric("ssim", kind="randomisation", needs=("attributions", "other"))
 def ssim(attributions, other, *, sign: str = "signed", normalise: str = "none", channel_reduce: str = "sum",
          return_reasons: bool = False):
     """Structural similarity (SSIM) between two maps of each sample, computed in torch.
@@ -180,6 +183,7 @@ def randomisable_layers(model: nn.Module) -> list[str]:
     return [name for name, m in model.named_modules() if _own_resettable(m)]
 
 
+@register_metric("model_randomisation", kind="randomisation", needs=("model", "images", "target", "explainer"), output="frame")
 def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int,
                         explain: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor], *,
                         order: str = "top_down", layers: Sequence[str] | None = None, seed: int = 0,

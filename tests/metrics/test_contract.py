@@ -51,9 +51,9 @@ class CountingCNN(nn.Module):
         return self.fc(torch.relu(self.conv(x)).mean(dim=(2, 3)))
 
 
-def saliency(model, x, target):
+def input_x_gradient(model, x, target):
     x = x.detach().clone().requires_grad_(True)
-    return torch.autograd.grad(model(x).gather(1, target[:, None]).sum(), x)[0]
+    return torch.autograd.grad(model(x).gather(1, target[:, None]).sum(), x)[0] * x
 
 
 def make_inputs(device="cpu"):
@@ -69,9 +69,10 @@ def make_inputs(device="cpu"):
     masks[FULL_MASK] = True
     other = a + 0.3 * torch.randn(N, 1, H, W, generator=g, dtype=torch.float64)
     other[CONSTANT_MAP] = 1.0
-    inputs = {"attributions": a, "masks": masks, "other": other, "model": CountingCNN(),
-              "images": torch.rand(N, 1, H, W, generator=g, dtype=torch.float64),
-              "target": torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), "explainer": saliency}
+    images = torch.rand(N, 1, H, W, generator=g, dtype=torch.float64)
+    images[CONSTANT_MAP] = 0.0  # its input x gradient map is all zero: a similarity there is undefined
+    inputs = {"attributions": a, "masks": masks, "other": other, "model": CountingCNN(), "images": images,
+              "target": torch.tensor([0, 1, 2, 0, 1, 2, 0, 1]), "explainer": input_x_gradient}
     return {k: (v.to(device) if isinstance(v, (torch.Tensor, nn.Module)) else v) for k, v in inputs.items()}
 
 
@@ -83,7 +84,7 @@ def call(spec, inputs, **kwargs):
 
 
 def score_columns(frame):
-    return [c for c in frame.columns if c not in ("sample", "step", "layer")]
+    return [c for c in frame.columns if c not in ("sample", "step", "layer") and not c.endswith("_reason")]
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +120,15 @@ def test_metric_is_nan_only_with_a_reason(inputs, name):
         assert np.isfinite(values).all(), f"{name} returns NaN without a way to say why"
         return
     result = call(spec, inputs, return_reasons=True)
+    if spec.output == "frame":
+        for column in score_columns(result):
+            nan = result[column].isna().to_numpy()
+            np.testing.assert_array_equal(nan, result[f"{column}_reason"].to_numpy() != "")
+            assert not nan[result["sample"].to_numpy() < ZERO_MAP].any(), "ordinary samples must be scored"
+        assert result[score_columns(result)].isna().any().any(), "the degenerate sample must show a reason"
+        pd.testing.assert_frame_equal(call(spec, inputs), result.drop(columns=[c for c in result.columns
+                                                                               if c.endswith("_reason")]))
+        return
     assert isinstance(result, MetricResult)
     reasons = np.array(result.reasons())
     nan = torch.isnan(result.scores).cpu().numpy()
@@ -147,13 +157,23 @@ def test_metric_is_invariant_to_batch_order(inputs, name):
                                    rtol=tol["rtol"], atol=tol["atol"])
 
 
+def with_nan(t):
+    t = t.clone()
+    t[2, 0, 3, 3] = float("nan")
+    return t
+
+
 def bad_values(inputs):
-    """For each input, a value the metric must reject."""
-    a = inputs["attributions"].clone()
-    a[2, 0, 3, 3] = float("nan")
-    return {"attributions": a, "masks": inputs["masks"][1:], "other": inputs["other"][:, :, 1:],
-            "model": lambda x: x, "images": inputs["images"][0], "target": inputs["target"][1:],
-            "explainer": "saliency"}
+    """For each input, values the metric must reject before any model runs."""
+    non_binary = inputs["masks"].double()
+    non_binary[1, 0, 0, 0] = 0.5
+    return {"attributions": [with_nan(inputs["attributions"]), inputs["attributions"][0, 0]],
+            "masks": [inputs["masks"][1:], non_binary],
+            "other": [inputs["other"][:, :, 1:], with_nan(inputs["other"])],
+            "model": [lambda x: x],
+            "images": [inputs["images"][0], with_nan(inputs["images"]), inputs["images"].long()],
+            "target": [inputs["target"][1:], -inputs["target"] - 1, inputs["target"].double()],
+            "explainer": ["input_x_gradient"]}
 
 
 @pytest.mark.parametrize("name", sorted(METRICS))
@@ -162,11 +182,14 @@ def test_metric_rejects_bad_input_naming_the_argument(inputs, name):
     params = list(inspect.signature(spec.func).parameters)
     bad = bad_values(inputs)
     for position, need in enumerate(spec.needs):
-        CountingCNN.calls = 0
-        broken = {**inputs, need: bad[need]}
-        with pytest.raises(ValueError, match=rf"^{params[position]}\b"):
-            call(spec, broken)
-        assert CountingCNN.calls == 0, f"{name} ran the model before rejecting {need}"
+        for value in bad[need]:
+            CountingCNN.calls = 0
+            with pytest.raises(ValueError, match=rf"^{params[position]}\b"):
+                call(spec, {**inputs, need: value})
+            assert CountingCNN.calls == 0, f"{name} ran the model before rejecting {need}"
+    if "target" in spec.needs:  # out of range: known only from the model's output, so it may run first
+        with pytest.raises(ValueError, match=r"^target\b.*class indices"):
+            call(spec, {**inputs, "target": inputs["target"] + 3})
     if "sign" in params:
         with pytest.raises(ValueError, match=r"^sign\b.*Did you mean 'signed'"):
             call(spec, inputs, sign="signd")

@@ -27,6 +27,7 @@ from torch import nn
 
 from .._validation import check_int, check_option, did_you_mean
 from ._checks import CONSTANT_MAP, check_attributions, check_common, finish, new_codes, set_code, transform
+from ._faithfulness import _check_images, _check_target
 from ._registry import register_metric
 
 __all__ = ["model_randomisation", "randomisable_layers", "spearman_correlation", "ssim", "ORDERS", "SIMILARITIES"]
@@ -188,7 +189,7 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
                         explain: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor], *,
                         order: str = "top_down", layers: Sequence[str] | None = None, seed: int = 0,
                         similarity: Sequence[str] = SIMILARITIES, sign: str = "absolute", normalise: str = "max",
-                        channel_reduce: str = "sum"):
+                        channel_reduce: str = "sum", return_reasons: bool = False):
     """Cascading model-parameter randomisation: how explanations change as layers are re-initialised.
 
     A deep copy of ``model`` (the original is never touched) is put in eval mode and explained once:
@@ -221,13 +222,16 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
     normalise : {"none", "max", "minmax"}, default "max"
         Per map; Spearman is invariant to it, SSIM is not (Quantus's defaults: absolute, max).
     channel_reduce : {"sum", "mean"}, default "sum"
+    return_reasons : bool, default False
+        Add a column ``<similarity>_reason`` per similarity: ``""`` where the similarity is defined,
+        else why it is NaN (a constant map, see :func:`spearman_correlation` and :func:`ssim`).
 
     Returns
     -------
     pandas.DataFrame
         Tidy: one row per sample and step, columns ``sample``, ``step`` (0 = no layer randomised),
         ``layer`` (the layer randomised at this step; the cascade includes every earlier one;
-        "original" at step 0) and one float column per similarity.
+        "original" at step 0) and one float column per similarity (then the reason columns, if asked).
 
     References
     ----------
@@ -260,18 +264,17 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
         raise ValueError(f"similarity of {ctx} must name at least one of {SIMILARITIES}; got {similarity!r}")
     for name in similarity:
         check_option("similarity", name, SIMILARITIES, context=ctx)
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-        raise ValueError(f"x of {ctx} must be a floating tensor of shape (N, C, H, W); "
-                         f"got {tuple(getattr(x, 'shape', ())) or type(x).__name__}")
+    x = _check_images(x, ctx)
     n = x.shape[0]
-    t = torch.as_tensor(target, device=x.device).long()
-    t = t.expand(n) if t.ndim == 0 else t
-    if t.shape != (n,):
-        raise ValueError(f"target of {ctx} must be an int or a tensor of shape ({n},); got {tuple(t.shape)}")
+    t = _check_target(target, n, x.device, ctx)
 
     work = copy.deepcopy(model).eval()
     modules = dict(work.named_modules())
     names = _check_layers(layers, work, modules, ctx)
+    with torch.no_grad():
+        n_outputs = work(x[:1]).shape[-1]
+    if int(t.max()) >= n_outputs:
+        raise ValueError(f"target of {ctx} must be class indices in [0, {n_outputs - 1}]; got {int(t.max())}")
     sequence = names if order == "bottom_up" else names[::-1]
     devices = sorted({p.device.index or 0 for p in work.parameters() if p.device.type == "cuda"})
     kw = dict(sign=sign, normalise=normalise, channel_reduce=channel_reduce)
@@ -289,7 +292,8 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
 
     reference = explained()
     pristine = copy.deepcopy(work.state_dict()) if order == "independent" else None
-    columns: dict[str, list] = {"sample": [], "step": [], "layer": [], **{s: [] for s in similarity}}
+    columns: dict[str, list] = {"sample": [], "step": [], "layer": [], **{s: [] for s in similarity},
+                                **({f"{s}_reason": [] for s in similarity} if return_reasons else {})}
     for step, name in enumerate(["original", *sequence]):
         if step > 0:
             if pristine is not None:
@@ -300,7 +304,10 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
         columns["step"] += [step] * n
         columns["layer"] += [name] * n
         for s in similarity:
-            columns[s] += funcs[s](reference, e, **kw).cpu().tolist()
+            result = funcs[s](reference, e, **kw, return_reasons=True)
+            columns[s] += result.scores.cpu().tolist()
+            if return_reasons:
+                columns[f"{s}_reason"] += result.reasons()
     return pd.DataFrame(columns)
 
 

@@ -97,7 +97,7 @@ def test_metric_contract(inputs, name):
     spec = get_metric(name)
     before = {k: v.clone() for k, v in inputs.items() if isinstance(v, torch.Tensor)}
     out = call(spec, inputs)
-    if spec.output == "scores":
+    if spec.returns == "scores":
         assert isinstance(out, torch.Tensor) and out.dtype == torch.float64
         assert out.shape == (N,) and out.device == inputs["attributions"].device
         torch.testing.assert_close(call(spec, inputs), out, rtol=0, atol=0, equal_nan=True)
@@ -116,11 +116,11 @@ def test_metric_is_nan_only_with_a_reason(inputs, name):
     spec = get_metric(name)
     if not spec.reasons:
         out = call(spec, inputs)
-        values = out[score_columns(out)].to_numpy() if spec.output == "frame" else out.cpu().numpy()
+        values = out[score_columns(out)].to_numpy() if spec.returns == "frame" else out.cpu().numpy()
         assert np.isfinite(values).all(), f"{name} returns NaN without a way to say why"
         return
     result = call(spec, inputs, return_reasons=True)
-    if spec.output == "frame":
+    if spec.returns == "frame":
         for column in score_columns(result):
             nan = result[column].isna().to_numpy()
             np.testing.assert_array_equal(nan, result[f"{column}_reason"].to_numpy() != "")
@@ -144,7 +144,7 @@ def test_metric_is_invariant_to_batch_order(inputs, name):
     permuted = {k: (v[perm] if k in PER_SAMPLE else v) for k, v in inputs.items()}
     tol = dict(rtol=ORDER_RTOL, atol=ORDER_ATOL) if "model" in spec.needs else dict(rtol=0, atol=0)
     out, out_perm = call(spec, inputs), call(spec, permuted)
-    if spec.output == "scores":
+    if spec.returns == "scores":
         torch.testing.assert_close(out_perm, out[perm], equal_nan=True, **tol)
         if spec.reasons:
             assert call(spec, permuted, return_reasons=True).reasons() == [
@@ -201,7 +201,7 @@ def test_metric_cpu_equals_cuda(inputs, name):
         pytest.skip("no CUDA device")
     spec = get_metric(name)
     cpu, gpu = call(spec, inputs), call(spec, make_inputs("cuda"))
-    if spec.output == "scores":
+    if spec.returns == "scores":
         assert gpu.device.type == "cuda"
         torch.testing.assert_close(gpu.cpu(), cpu, rtol=DEVICE_RTOL, atol=DEVICE_ATOL, equal_nan=True)
     else:

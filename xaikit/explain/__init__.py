@@ -6,14 +6,14 @@ class per image. captum, zennit and shap are imported only when a method runs.
 """
 from ._cam import GradCam, GuidedGradCam, default_cam_layer
 from ._class_maps import class_maps
-from ._common import CHANNEL_REDUCTIONS, reduce_channels
+from ._common import CHANNEL_SUMS, reduce_channels
 from ._gradient import GradientShap, InputXGradient, IntegratedGradients, Saliency, SmoothGrad
 from ._lrp import LRP, canonizers_for, no_inplace
 from ._perturbation import Lime, Occlusion, grid_segments
 from ._registry import EXPLAINERS, Explainer, get_explainer, register_explainer
 from ._shap import ShapPartition
 
-__all__ = ["CHANNEL_REDUCTIONS", "EXPLAINERS", "Explainer", "GradCam", "GradientShap", "GuidedGradCam",
+__all__ = ["CHANNEL_SUMS", "EXPLAINERS", "Explainer", "GradCam", "GradientShap", "GuidedGradCam",
            "InputXGradient", "IntegratedGradients", "LRP", "Lime", "Occlusion", "Saliency",
            "ShapPartition", "SmoothGrad", "canonizers_for", "class_maps", "default_cam_layer", "get_explainer",
            "grid_segments", "no_inplace", "reduce_channels", "register_explainer"]

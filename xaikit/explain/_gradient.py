@@ -10,7 +10,7 @@ from ._registry import register_explainer
 
 __all__ = ["Saliency", "InputXGradient", "IntegratedGradients", "GradientShap", "SmoothGrad", "input_gradient"]
 
-SIGNS = ("signed", "absolute")
+GRADIENT_SIGNS = ("signed", "absolute")  # of a gradient map; metrics also clip ("positive")
 
 
 def input_gradient(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -58,7 +58,7 @@ class Saliency(BaseExplainer):
     """
 
     def __init__(self, sign: str = "signed") -> None:
-        self.sign = check_option("sign", sign, SIGNS, context="saliency")
+        self.sign = check_option("sign", sign, GRADIENT_SIGNS, context="saliency")
 
     def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         grad = input_gradient(model, x, target)
@@ -185,7 +185,7 @@ class SmoothGrad(BaseExplainer):
                  nt_type: str = "smoothgrad", batch_size: int | None = None, seed: int = 0) -> None:
         self.nt_samples = check_int("nt_samples", nt_samples, min_value=1, context="smoothgrad")
         self.stdevs = check_float("stdevs", stdevs, min_value=0.0, context="smoothgrad")
-        self.sign = check_option("sign", sign, SIGNS, context="smoothgrad")
+        self.sign = check_option("sign", sign, GRADIENT_SIGNS, context="smoothgrad")
         self.nt_type = check_option("nt_type", nt_type, ("smoothgrad", "smoothgrad_sq", "vargrad"),
                                     context="smoothgrad")
         if batch_size is not None:

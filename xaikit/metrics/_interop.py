@@ -44,7 +44,7 @@ def run_on_quantus_inputs(metric: str | Callable, a_batch: np.ndarray, s_batch: 
     """
     ctx = "run_on_quantus_inputs"
     if isinstance(metric, str):
-        scoring = [n for n, spec in METRICS.items() if spec.output == "scores" and "attributions" in spec.needs
+        scoring = [n for n, spec in METRICS.items() if spec.returns == "scores" and "attributions" in spec.needs
                    and set(spec.needs) <= {"attributions", "masks"}]
         check_option("metric", metric, scoring, context=ctx)
         metric = METRICS[metric].func

@@ -39,8 +39,8 @@ import torch
 from .._validation import check_int, check_option
 from ._backend import row_count, rows_backend
 from ._checks import EMPTY_MASK, NO_POSITIVE, RATIO_ABOVE_ONE, ZERO_TOTAL, finish, new_codes, prepare, set_code
-from ._select import TIES, topk_hits
 from ._registry import register_metric
+from ._select import TIES, topk_hits
 
 __all__ = [
     "relevance_rank_accuracy", "top_k_intersection", "relevance_mass_accuracy",

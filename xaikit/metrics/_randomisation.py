@@ -184,7 +184,8 @@ def randomisable_layers(model: nn.Module) -> list[str]:
     return [name for name, m in model.named_modules() if _own_resettable(m)]
 
 
-@register_metric("model_randomisation", kind="randomisation", needs=("model", "images", "target", "explainer"), output="frame")
+@register_metric("model_randomisation", kind="randomisation", needs=("model", "images", "target", "explainer"),
+                 returns="frame")
 def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int,
                         explain: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor], *,
                         order: str = "top_down", layers: Sequence[str] | None = None, seed: int = 0,

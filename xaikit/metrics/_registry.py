@@ -19,7 +19,7 @@ from typing import Any
 
 from .._validation import check_option
 
-__all__ = ["INPUTS", "KINDS", "METRICS", "OUTPUTS", "MetricSpec", "get_metric", "register_metric"]
+__all__ = ["INPUTS", "KINDS", "METRICS", "RETURNS", "MetricSpec", "get_metric", "register_metric"]
 
 #: what a metric measures
 KINDS = ("localisation", "faithfulness", "randomisation", "complexity")
@@ -35,7 +35,7 @@ INPUTS = {
 }
 #: "scores": a float64 Tensor (N,) of per-sample scores; "frame": a tidy DataFrame, one row per sample
 #: and step, with a ``sample`` column and one float column per score
-OUTPUTS = ("scores", "frame")
+RETURNS = ("scores", "frame")
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class MetricSpec:
     kind : {"localisation", "faithfulness", "randomisation", "complexity"}
     needs : tuple of str
         The function's leading positional inputs, keys of :data:`INPUTS`.
-    output : {"scores", "frame"}
+    returns : {"scores", "frame"}
     reasons : bool
         Whether the function takes ``return_reasons=True`` (and so can say why a score is NaN).
     """
@@ -60,7 +60,7 @@ class MetricSpec:
     func: Callable[..., Any]
     kind: str
     needs: tuple[str, ...]
-    output: str = "scores"
+    returns: str = "scores"
     reasons: bool = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -71,7 +71,7 @@ METRICS: dict[str, MetricSpec] = {}
 
 
 def register_metric(name: str, *, kind: str, needs: tuple[str, ...] = ("attributions", "masks"),
-                    output: str = "scores") -> Callable[[Callable], Callable]:
+                    returns: str = "scores") -> Callable[[Callable], Callable]:
     """Function decorator registering a metric under ``name``; returns the function unchanged.
 
     Parameters
@@ -82,7 +82,8 @@ def register_metric(name: str, *, kind: str, needs: tuple[str, ...] = ("attribut
     needs : tuple of str, default ("attributions", "masks")
         Keys of :data:`INPUTS`, in the order of the function's leading positional parameters (those
         without a default); checked against its signature.
-    output : {"scores", "frame"}, default "scores"
+    returns : {"scores", "frame"}, default "scores"
+        What the function returns; see :data:`RETURNS`.
 
     Examples
     --------
@@ -95,7 +96,7 @@ def register_metric(name: str, *, kind: str, needs: tuple[str, ...] = ("attribut
     """
     ctx = "register_metric"
     check_option("kind", kind, KINDS, context=ctx)
-    check_option("output", output, OUTPUTS, context=ctx)
+    check_option("returns", returns, RETURNS, context=ctx)
     needs = tuple(needs)
     for need in needs:
         check_option("needs", need, list(INPUTS), context=ctx)
@@ -112,7 +113,7 @@ def register_metric(name: str, *, kind: str, needs: tuple[str, ...] = ("attribut
             raise ValueError(f"needs of {ctx} must list the {len(required)} required positional parameters "
                              f"of {name} ({', '.join(required)}); got {needs!r}")
         reasons = any(p.name == "return_reasons" for p in params)
-        METRICS[name] = MetricSpec(name, func, kind, needs, output, reasons)
+        METRICS[name] = MetricSpec(name, func, kind, needs, returns, reasons)
         return func
     return deco
 

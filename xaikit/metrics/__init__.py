@@ -31,7 +31,7 @@ from ._localisation import (
 )
 from ._randomisation import model_randomisation, randomisable_layers, spearman_correlation, ssim
 from ._ranking import auprc, auroc
-from ._registry import INPUTS, KINDS, METRICS, MetricSpec, get_metric, register_metric
+from ._registry import INPUTS, KINDS, METRICS, RETURNS, MetricSpec, get_metric, register_metric
 from ._threshold import iou, otsu_threshold
 
 __all__ = [
@@ -42,7 +42,7 @@ __all__ = [
     "run_on_quantus_inputs", "PositiveAttributionRatio",
     "FaithfulnessCurve", "deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc", "curve_auc",
     "model_randomisation", "randomisable_layers", "spearman_correlation", "ssim",
-    "METRICS", "KINDS", "INPUTS", "MetricSpec", "get_metric", "register_metric",
+    "METRICS", "KINDS", "INPUTS", "RETURNS", "MetricSpec", "get_metric", "register_metric",
 ]
 
 

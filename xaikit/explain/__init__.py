@@ -19,7 +19,7 @@ from ._attention import (
 from ._cam import GradCam, GuidedGradCam, default_cam_layer
 from ._cam_variants import GradCamPlusPlus, HiResCam, ScoreCam, layer_activation_and_gradient
 from ._class_maps import class_maps
-from ._common import CHANNEL_REDUCTIONS, reduce_channels
+from ._common import CHANNEL_SUMS, reduce_channels
 from ._counterfactual import Counterfactual, counterfactual_quality, total_variation
 from ._gradient import GradientShap, InputXGradient, IntegratedGradients, Saliency, SmoothGrad
 from ._lrp import LRP, canonizers_for, no_inplace
@@ -31,7 +31,7 @@ from ._registry import EXPLAINERS, Explainer, get_explainer, register_explainer
 from ._rise import Rise, rise_masks
 from ._shap import ShapPartition
 
-__all__ = ["AttentionGradRollout", "AttentionLast", "AttentionRollout", "CHANNEL_REDUCTIONS", "Counterfactual",
+__all__ = ["AttentionGradRollout", "AttentionLast", "AttentionRollout", "CHANNEL_SUMS", "Counterfactual",
            "DeepLift", "EXPLAINERS", "Explainer", "GradCam", "GradCamPlusPlus", "GradientShap", "GuidedBackprop",
            "GuidedGradCam", "HEAD_FUSIONS", "HiResCam", "InputXGradient", "IntegratedGradients", "LRP", "Lime",
            "MODEL_FREE_MAPS", "Occlusion", "PrototypeMap", "Rise", "Saliency", "ScoreCam", "ShapPartition",

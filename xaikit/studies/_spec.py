@@ -146,8 +146,8 @@ class Study:
         """Check ``params`` against :attr:`parameters`; return them with list values normalised.
 
         Unknown names are refused with a did-you-mean hint; without ``partial`` every parameter must
-        be given (a nullable one left out is None). Cross-parameter rules: a ``data_root`` needs a real ``dataset`` and a real
-        ``dataset`` needs a ``data_root``.
+        be given (a nullable one left out is None). Cross-parameter rules: a ``data_root`` needs a real
+        ``dataset`` and a real ``dataset`` needs a ``data_root``.
         """
         spec = self.parameters
         for name in params:

@@ -20,6 +20,8 @@ def main(argv: list[str] | None = None) -> int:
     book.add_argument("--profile", default="default")
     book.add_argument("--data-root", default=None)
     book.add_argument("--no-execute", action="store_true", help="build from the notebooks already executed")
+    book.add_argument("--no-replication", action="store_true",
+                      help="skip the replication seeds of the profile (each chapter then reports one seed)")
     figures = sub.add_parser("figures", help="regenerate every study's figures and tables from cached models "
                              "(fails instead of training when a model is not cached)")
     figures.add_argument("--profile", default="default")
@@ -51,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             for study, nb in done.items():
                 print(f"{study}: figures and tables in {nb.parent}")
         else:
-            _runner.build_book(args.profile, args.data_root, execute=not args.no_execute)
+            _runner.build_book(args.profile, args.data_root, execute=not args.no_execute,
+                               replicate=not args.no_replication)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

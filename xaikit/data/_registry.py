@@ -10,8 +10,6 @@ import inspect
 import warnings
 from collections.abc import Callable
 
-import numpy as np
-
 from .._validation import check_float, check_option, did_you_mean
 from ._base import ImageSet
 from ._brain import brain_mri
@@ -25,6 +23,7 @@ from ._lung_ct import lung_ct
 from ._medmnist import medmnist
 from ._multilabel import chest_multilabel
 from ._qata import qata_cov19
+from ._splits import SPLITS, split_indices
 
 __all__ = ["DATASETS", "PHANTOM_OF", "REAL_DATASETS", "load", "split_indices"]
 
@@ -46,29 +45,7 @@ REAL_DATASETS: dict[str, Callable[..., RealDataset]] = {
 #: the phantom that stands in for each real dataset when no data_root is given
 PHANTOM_OF = {"covid-qu-ex": "chest_covid", "qata-cov19": "chest_covid", "chexpert": "chest_multilabel",
               "brain-tumor-mri": "brain_mri", "iq-oth-nccd": "lung_ct"}
-SPLITS = ("all", "train", "val", "test")
 _SHARED = ("data_root", "split", "seed", "fractions", "image_size")
-
-
-def split_indices(labels: np.ndarray, fractions: tuple[float, float, float], seed: int) -> dict[str, np.ndarray]:
-    """Stratified train/val/test indices drawn from ``seed``.
-
-    Each class is shuffled on its own and cut by ``fractions``; the three index
-    sets are disjoint, sorted, and cover every sample.
-    """
-    if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) < 0:
-        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions!r}")
-    rng = np.random.default_rng(seed)
-    strata = labels if labels.ndim == 1 else labels @ (1 << np.arange(labels.shape[1]))
-    out: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
-    for c in np.unique(strata):
-        idx = rng.permutation(np.flatnonzero(strata == c))
-        n_train = int(round(fractions[0] * len(idx)))
-        n_val = int(round(fractions[1] * len(idx)))
-        out["train"].append(idx[:n_train])
-        out["val"].append(idx[n_train:n_train + n_val])
-        out["test"].append(idx[n_train + n_val:])
-    return {k: np.sort(np.concatenate(v)) for k, v in out.items()}
 
 
 def load(name: str, split: str = "all", *, n: int | None = None, image_size: int = 64, seed: int = 0,

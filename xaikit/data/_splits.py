@@ -7,7 +7,7 @@ import numpy as np
 from .._validation import check_float, check_int, check_option
 from ._lazy import ON_ERROR
 
-__all__ = ["SPLITS", "carve_val", "check_common", "patient_split", "select_split", "stratified_split"]
+__all__ = ["SPLITS", "carve_val", "check_common", "patient_split", "select_split", "split_indices", "stratified_split"]
 
 SPLITS = ("all", "train", "val", "test")
 
@@ -28,10 +28,29 @@ def check_common(context: str, split: str, seed: int, fractions, on_error: str, 
     check_int("mask_threshold", mask_threshold, min_value=0, max_value=254, context=context)
 
 
+def split_indices(labels: np.ndarray, fractions: tuple[float, float, float], seed: int) -> dict[str, np.ndarray]:
+    """Stratified train/val/test indices drawn from ``seed``.
+
+    Each class is shuffled on its own and cut by ``fractions``; the three index
+    sets are disjoint, sorted, and cover every sample.
+    """
+    if len(fractions) != 3 or abs(sum(fractions) - 1.0) > 1e-9 or min(fractions) < 0:
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions!r}")
+    rng = np.random.default_rng(seed)
+    strata = labels if labels.ndim == 1 else labels @ (1 << np.arange(labels.shape[1]))
+    out: dict[str, list[np.ndarray]] = {"train": [], "val": [], "test": []}
+    for c in np.unique(strata):
+        idx = rng.permutation(np.flatnonzero(strata == c))
+        n_train = int(round(fractions[0] * len(idx)))
+        n_val = int(round(fractions[1] * len(idx)))
+        out["train"].append(idx[:n_train])
+        out["val"].append(idx[n_train:n_train + n_val])
+        out["test"].append(idx[n_train + n_val:])
+    return {k: np.sort(np.concatenate(v)) for k, v in out.items()}
+
+
 def stratified_split(labels: np.ndarray, split: str, seed: int, fractions) -> np.ndarray:
     """Indices of ``split`` in a seeded, per-class train/val/test cut (``xaikit.data.split_indices``)."""
-    from ._registry import split_indices  # late: the registry imports the loaders
-
     if split == "all":
         return np.arange(len(labels))
     return split_indices(np.asarray(labels), tuple(fractions), seed)[split]

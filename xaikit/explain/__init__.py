@@ -19,10 +19,11 @@ from ._attention import (
 from ._cam import GradCam, GuidedGradCam, default_cam_layer
 from ._cam_variants import GradCamPlusPlus, HiResCam, ScoreCam, layer_activation_and_gradient
 from ._class_maps import class_maps
-from ._common import CHANNEL_REDUCTIONS, reduce_channels
+from ._common import CHANNEL_SUMS, reduce_channels
 from ._counterfactual import Counterfactual, counterfactual_quality, total_variation
 from ._gradient import GradientShap, InputXGradient, IntegratedGradients, Saliency, SmoothGrad
 from ._lrp import LRP, canonizers_for, no_inplace
+from ._model_free import MODEL_FREE_MAPS, autocorrelation_length, model_free_map
 from ._perturbation import Lime, Occlusion, grid_segments
 from ._propagation import DeepLift, GuidedBackprop
 from ._prototype import PrototypeMap
@@ -30,10 +31,11 @@ from ._registry import EXPLAINERS, Explainer, get_explainer, register_explainer
 from ._rise import Rise, rise_masks
 from ._shap import ShapPartition
 
-__all__ = ["AttentionGradRollout", "AttentionLast", "AttentionRollout", "CHANNEL_REDUCTIONS", "Counterfactual",
+__all__ = ["AttentionGradRollout", "AttentionLast", "AttentionRollout", "CHANNEL_SUMS", "Counterfactual",
            "DeepLift", "EXPLAINERS", "Explainer", "GradCam", "GradCamPlusPlus", "GradientShap", "GuidedBackprop",
            "GuidedGradCam", "HEAD_FUSIONS", "HiResCam", "InputXGradient", "IntegratedGradients", "LRP", "Lime",
-           "Occlusion", "PrototypeMap", "Rise", "Saliency", "ScoreCam", "ShapPartition", "SmoothGrad",
-           "attention_modules", "canonizers_for", "capture_attention", "class_maps", "counterfactual_quality",
-           "default_cam_layer", "get_explainer", "grad_rollout", "grid_segments", "layer_activation_and_gradient",
-           "no_inplace", "reduce_channels", "register_explainer", "rise_masks", "rollout", "total_variation"]
+           "MODEL_FREE_MAPS", "Occlusion", "PrototypeMap", "Rise", "Saliency", "ScoreCam", "ShapPartition",
+           "SmoothGrad", "attention_modules", "autocorrelation_length", "canonizers_for", "capture_attention",
+           "class_maps", "counterfactual_quality", "default_cam_layer", "get_explainer", "grad_rollout",
+           "grid_segments", "layer_activation_and_gradient", "model_free_map", "no_inplace", "reduce_channels",
+           "register_explainer", "rise_masks", "rollout", "total_variation"]

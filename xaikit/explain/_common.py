@@ -9,9 +9,11 @@ from torch import nn
 
 from .._validation import check_option
 
-__all__ = ["prepare", "eval_mode", "reduce_channels", "CHANNEL_REDUCTIONS"]
+__all__ = ["prepare", "eval_mode", "reduce_channels", "CHANNEL_SUMS"]
 
-CHANNEL_REDUCTIONS = ("sum", "abs_sum", "pos_sum")
+#: how reduce_channels sums a map's channels: signed, of |a|, of the positive parts (sign first, then sum;
+#: not the metrics' CHANNEL_REDUCTIONS, which reduce first and handle the sign afterwards)
+CHANNEL_SUMS = ("sum", "abs_sum", "pos_sum")
 
 
 def prepare(x: torch.Tensor, target: torch.Tensor | int, *, name: str = "x") -> tuple[torch.Tensor, torch.Tensor]:
@@ -58,7 +60,7 @@ def reduce_channels(attributions: torch.Tensor, how: str = "sum", keepdim: bool 
     >>> reduce_channels(a, "sum").item(), reduce_channels(a, "abs_sum").item(), reduce_channels(a, "pos_sum").item()
     (-2.0, 4.0, 1.0)
     """
-    check_option("how", how, CHANNEL_REDUCTIONS, context="reduce_channels")
+    check_option("how", how, CHANNEL_SUMS, context="reduce_channels")
     if attributions.ndim != 4:
         raise ValueError(f"attributions must have shape (N, C, H, W), got {tuple(attributions.shape)}")
     if how == "abs_sum":

@@ -41,7 +41,7 @@ def _paper003_canonizer():
     from zennit.canonizers import AttributeCanonizer
     from zennit.layer import Sum
 
-    from ..models._paper003 import Paper003Block
+    from ..models import Paper003Block
 
     def forward(self, x):
         identity = x if self.downsample is None else self.downsample(x)
@@ -82,7 +82,7 @@ def canonizers_for(model: nn.Module) -> list:
     from zennit.canonizers import SequentialMergeBatchNorm
     from zennit.torchvision import ResNetCanonizer
 
-    from ..models._paper003 import Paper003ResNet
+    from ..models import Paper003ResNet
 
     if isinstance(model, ResNet):
         return [ResNetCanonizer()]

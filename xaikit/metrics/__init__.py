@@ -8,6 +8,9 @@ randomisation sanity check takes the model and an explainer and returns a tidy D
 passes; map agreement (top-k IoU, Spearman, SSIM) serves repeatability, reproducibility and
 Arun et al.'s random-pair floor. Quantus is
 imported only when :class:`PositiveAttributionRatio` (a ``quantus.Metric``) is first accessed.
+
+Every scoring function is registered in :data:`METRICS` (``get_metric(name)``) with its kind
+(localisation, faithfulness, randomisation, complexity) and the inputs it needs.
 """
 from ._agreement import AGREEMENTS, agreement_table, map_agreement, random_pair_similarity, top_k_iou
 from ._chance import random_attribution_scores, random_baseline
@@ -34,6 +37,7 @@ from ._localisation import (
 from ._randomisation import model_randomisation, randomisable_layers, spearman_correlation, ssim
 from ._ranking import auprc, auroc
 from ._regions import REGIONS, body_mask, image_regions, mass_fractions
+from ._registry import INPUTS, KINDS, METRICS, RETURNS, MetricSpec, get_metric, register_metric
 from ._road import noisy_linear_imputation, road
 from ._robustness import max_sensitivity
 from ._threshold import iou, otsu_threshold
@@ -49,6 +53,7 @@ __all__ = [
     "REGIONS", "body_mask", "image_regions", "mass_fractions", "random_baseline", "random_attribution_scores",
     "AGREEMENTS", "top_k_iou", "map_agreement", "agreement_table", "random_pair_similarity",
     "road", "noisy_linear_imputation", "max_sensitivity",
+    "METRICS", "KINDS", "INPUTS", "RETURNS", "MetricSpec", "get_metric", "register_metric",
 ]
 
 

@@ -21,13 +21,12 @@ from typing import NamedTuple
 
 import torch
 
+from .._conventions import CHANNEL_REDUCTIONS, SIGNS
 from .._validation import check_option
 
 __all__ = ["MetricResult", "NAN_REASONS", "SIGNS", "NORMALISATIONS", "CHANNEL_REDUCTIONS"]
 
-SIGNS = ("signed", "positive", "absolute")
 NORMALISATIONS = ("none", "max", "minmax")
-CHANNEL_REDUCTIONS = ("sum", "mean")
 
 # Integer codes kept on the device next to the scores; 0 means "score defined".
 OK, EMPTY_MASK, FULL_MASK, NO_POSITIVE, ZERO_TOTAL, RATIO_ABOVE_ONE, EMPTY_PREDICTION, CONSTANT_MAP = range(8)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import torch
 
 from ._checks import ZERO_TOTAL, check_attributions, check_common, finish, new_codes, set_code, transform
+from ._registry import register_metric
 
 __all__ = ["sparseness", "entropy"]
 
@@ -18,6 +19,7 @@ def _prepare(attributions, sign, normalise, channel_reduce, ctx):
     return a
 
 
+@register_metric("sparseness", kind="complexity", needs=("attributions",))
 def sparseness(attributions, *, sign: str = "absolute", normalise: str = "none",
                channel_reduce: str = "sum", return_reasons: bool = False):
     """Sparseness as the Gini index of the map's values, per sample.
@@ -47,6 +49,7 @@ def sparseness(attributions, *, sign: str = "absolute", normalise: str = "none",
     return finish(score, set_code(new_codes(a), total == 0, ZERO_TOTAL), return_reasons)
 
 
+@register_metric("entropy", kind="complexity", needs=("attributions",))
 def entropy(attributions, *, sign: str = "absolute", normalise: str = "none",
             channel_reduce: str = "sum", return_reasons: bool = False):
     """Shannon entropy (nats) of the map normalised to a distribution, per sample.

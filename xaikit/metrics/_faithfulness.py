@@ -33,6 +33,7 @@ from torch import nn
 
 from .._validation import check_float, check_int, check_option
 from ._checks import CHANNEL_REDUCTIONS, SIGNS, check_attributions, transform
+from ._registry import register_metric
 
 __all__ = ["FaithfulnessCurve", "deletion_curve", "insertion_curve", "deletion_auc", "insertion_auc",
            "curve_auc", "BASELINES", "OUTPUTS"]
@@ -151,6 +152,7 @@ def insertion_curve(model: nn.Module, x: torch.Tensor, attributions, target: tor
                   batch_size=batch_size)
 
 
+@register_metric("deletion_auc", kind="faithfulness", needs=("model", "images", "attributions", "target"))
 def deletion_auc(model: nn.Module, x: torch.Tensor, attributions, target: torch.Tensor | int,
                  **kwargs) -> torch.Tensor:
     """Area under the deletion curve per sample (lower is more faithful).
@@ -177,6 +179,7 @@ def deletion_auc(model: nn.Module, x: torch.Tensor, attributions, target: torch.
     return curve_auc(*deletion_curve(model, x, attributions, target, **kwargs))
 
 
+@register_metric("insertion_auc", kind="faithfulness", needs=("model", "images", "attributions", "target"))
 def insertion_auc(model: nn.Module, x: torch.Tensor, attributions, target: torch.Tensor | int,
                   **kwargs) -> torch.Tensor:
     """Area under the insertion curve per sample (higher is more faithful).

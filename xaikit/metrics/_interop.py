@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from .._validation import check_option
+from ._registry import METRICS
 
 __all__ = ["run_on_quantus_inputs"]
 
@@ -18,8 +19,8 @@ def run_on_quantus_inputs(metric: str | Callable, a_batch: np.ndarray, s_batch: 
     Parameters
     ----------
     metric : str or callable
-        A name from ``xaikit.metrics.__all__`` (e.g. ``"relevance_rank_accuracy"``) or the
-        function itself.
+        The name of a registered metric that needs only maps and masks (``xaikit.metrics.METRICS``,
+        e.g. ``"relevance_rank_accuracy"``) or the function itself.
     a_batch : ndarray, (B, H, W) or (B, C, H, W), channel first
         Attributions as Quantus takes them (``a_batch``).
     s_batch : ndarray, (B, 1, H, W) or (B, H, W)
@@ -41,20 +42,19 @@ def run_on_quantus_inputs(metric: str | Callable, a_batch: np.ndarray, s_batch: 
     >>> run_on_quantus_inputs("relevance_rank_accuracy", a, s)
     array([0.5])
     """
-    import xaikit.metrics as xm
-
-    from . import __all__ as names
-
+    ctx = "run_on_quantus_inputs"
     if isinstance(metric, str):
-        scoring = [n for n in names if n[0].islower() and n not in ("otsu_threshold", "run_on_quantus_inputs")]
-        check_option("metric", metric, scoring, context="run_on_quantus_inputs")
-        metric = getattr(xm, metric)
+        scoring = [n for n, spec in METRICS.items() if spec.returns == "scores" and "attributions" in spec.needs
+                   and set(spec.needs) <= {"attributions", "masks"}]
+        check_option("metric", metric, scoring, context=ctx)
+        metric = METRICS[metric].func
     for name, arr in (("a_batch", a_batch), ("s_batch", s_batch)):
         if not isinstance(arr, np.ndarray):
-            raise ValueError(f"{name} of run_on_quantus_inputs must be a numpy array, got {type(arr).__name__}")
+            raise ValueError(f"{name} of {ctx} must be a numpy array, got {type(arr).__name__}")
     a = torch.from_numpy(np.ascontiguousarray(a_batch)).to(device)
     s = torch.from_numpy(np.ascontiguousarray(s_batch)).to(device)
-    if metric.__name__ in ("sparseness", "entropy"):
+    spec = next((m for m in METRICS.values() if m.func is metric), None)
+    if spec is not None and spec.needs == ("attributions",):
         out = metric(a, **kwargs)
     else:
         out = metric(a, s, **kwargs)

@@ -39,6 +39,7 @@ import torch
 from .._validation import check_int, check_option
 from ._backend import row_count, rows_backend
 from ._checks import EMPTY_MASK, NO_POSITIVE, RATIO_ABOVE_ONE, ZERO_TOTAL, finish, new_codes, prepare, set_code
+from ._registry import register_metric
 from ._select import TIES, topk_hits
 
 __all__ = [
@@ -52,6 +53,7 @@ _BLOCK = 64
 
 
 # --------------------------------------------------------------------------- rank based
+@register_metric("relevance_rank_accuracy", kind="localisation")
 def relevance_rank_accuracy(attributions, masks, *, sign: str = "signed", normalise: str = "none",
                             channel_reduce: str = "sum", ties: str = "first",
                             return_reasons: bool = False):
@@ -103,6 +105,7 @@ def relevance_rank_accuracy(attributions, masks, *, sign: str = "signed", normal
     return finish(hits / k.clamp(min=1).double(), codes, return_reasons)
 
 
+@register_metric("top_k_intersection", kind="localisation")
 def top_k_intersection(attributions, masks, *, k: int = 1000, concept_influence: bool = False,
                        sign: str = "signed", normalise: str = "none", channel_reduce: str = "sum",
                        ties: str = "first", return_reasons: bool = False):
@@ -164,6 +167,7 @@ def _mass(a: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
     return inside.to(a.device), total.to(a.device), size.to(a.device)
 
 
+@register_metric("relevance_mass_accuracy", kind="localisation")
 def relevance_mass_accuracy(attributions, masks, *, sign: str = "signed", normalise: str = "none",
                             channel_reduce: str = "sum", return_reasons: bool = False):
     """Relevance Mass Accuracy: relevance inside the mask over all relevance.
@@ -203,6 +207,7 @@ def relevance_mass_accuracy(attributions, masks, *, sign: str = "signed", normal
     return finish(inside / torch.where(total == 0, 1.0, total), codes, return_reasons)
 
 
+@register_metric("positive_attribution_ratio", kind="localisation")
 def positive_attribution_ratio(attributions, masks, *, normalise: str = "none",
                                channel_reduce: str = "sum", return_reasons: bool = False):
     """Positive Attribution Ratio: positive relevance inside the mask over all positive relevance.
@@ -237,6 +242,7 @@ def positive_attribution_ratio(attributions, masks, *, normalise: str = "none",
     return finish(inside / torch.where(total == 0, 1.0, total), codes, return_reasons)
 
 
+@register_metric("energy_pointing_game", kind="localisation")
 def energy_pointing_game(attributions, masks, *, sign: str = "positive", normalise: str = "none",
                          channel_reduce: str = "sum", return_reasons: bool = False):
     """Energy-based pointing game: the share of the map's energy that falls inside the mask.
@@ -271,6 +277,7 @@ def energy_pointing_game(attributions, masks, *, sign: str = "positive", normali
     return finish(inside / torch.where(total == 0, 1.0, total), codes, return_reasons)
 
 
+@register_metric("attribution_localisation", kind="localisation")
 def attribution_localisation(attributions, masks, *, sign: str = "absolute",
                              weighted: bool = False, normalise: str = "none",
                              channel_reduce: str = "sum", return_reasons: bool = False):
@@ -316,6 +323,7 @@ def attribution_localisation(attributions, masks, *, sign: str = "absolute",
 
 
 # --------------------------------------------------------------------------- pointing game
+@register_metric("pointing_game", kind="localisation")
 def pointing_game(attributions, masks, *, ties: str = "any", sign: str = "signed",
                   weighted: bool = False, normalise: str = "none", channel_reduce: str = "sum",
                   return_reasons: bool = False):

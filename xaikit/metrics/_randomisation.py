@@ -27,6 +27,8 @@ from torch import nn
 
 from .._validation import check_int, check_option, did_you_mean
 from ._checks import CONSTANT_MAP, check_attributions, check_common, finish, new_codes, set_code, transform
+from ._faithfulness import _check_images, _check_target
+from ._registry import register_metric
 
 __all__ = ["model_randomisation", "randomisable_layers", "spearman_correlation", "ssim", "ORDERS", "SIMILARITIES"]
 
@@ -36,6 +38,7 @@ _WIN = 7
 
 
 # --------------------------------------------------------------------------- similarities
+@register_metric("spearman_correlation", kind="randomisation", needs=("attributions", "other"))
 def spearman_correlation(attributions, other, *, sign: str = "signed", normalise: str = "none",
                          channel_reduce: str = "sum", return_reasons: bool = False):
     """Spearman rank correlation between two maps of each sample, computed in torch.
@@ -73,6 +76,7 @@ def spearman_correlation(attributions, other, *, sign: str = "signed", normalise
     return finish(score.clamp(-1, 1), set_code(new_codes(a), constant, CONSTANT_MAP), return_reasons)
 
 
+@register_metric("ssim", kind="randomisation", needs=("attributions", "other"))
 def ssim(attributions, other, *, sign: str = "signed", normalise: str = "none", channel_reduce: str = "sum",
          return_reasons: bool = False):
     """Structural similarity (SSIM) between two maps of each sample, computed in torch.
@@ -180,11 +184,13 @@ def randomisable_layers(model: nn.Module) -> list[str]:
     return [name for name, m in model.named_modules() if _own_resettable(m)]
 
 
+@register_metric("model_randomisation", kind="randomisation", needs=("model", "images", "target", "explainer"),
+                 returns="frame")
 def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor | int,
                         explain: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor], *,
                         order: str = "top_down", layers: Sequence[str] | None = None, seed: int = 0,
                         similarity: Sequence[str] = SIMILARITIES, sign: str = "absolute", normalise: str = "max",
-                        channel_reduce: str = "sum"):
+                        channel_reduce: str = "sum", return_reasons: bool = False):
     """Cascading model-parameter randomisation: how explanations change as layers are re-initialised.
 
     A deep copy of ``model`` (the original is never touched) is put in eval mode and explained once:
@@ -217,13 +223,16 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
     normalise : {"none", "max", "minmax"}, default "max"
         Per map; Spearman is invariant to it, SSIM is not (Quantus's defaults: absolute, max).
     channel_reduce : {"sum", "mean"}, default "sum"
+    return_reasons : bool, default False
+        Add a column ``<similarity>_reason`` per similarity: ``""`` where the similarity is defined,
+        else why it is NaN (a constant map, see :func:`spearman_correlation` and :func:`ssim`).
 
     Returns
     -------
     pandas.DataFrame
         Tidy: one row per sample and step, columns ``sample``, ``step`` (0 = no layer randomised),
         ``layer`` (the layer randomised at this step; the cascade includes every earlier one;
-        "original" at step 0) and one float column per similarity.
+        "original" at step 0) and one float column per similarity (then the reason columns, if asked).
 
     References
     ----------
@@ -256,18 +265,17 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
         raise ValueError(f"similarity of {ctx} must name at least one of {SIMILARITIES}; got {similarity!r}")
     for name in similarity:
         check_option("similarity", name, SIMILARITIES, context=ctx)
-    if not isinstance(x, torch.Tensor) or x.ndim != 4 or not x.is_floating_point():
-        raise ValueError(f"x of {ctx} must be a floating tensor of shape (N, C, H, W); "
-                         f"got {tuple(getattr(x, 'shape', ())) or type(x).__name__}")
+    x = _check_images(x, ctx)
     n = x.shape[0]
-    t = torch.as_tensor(target, device=x.device).long()
-    t = t.expand(n) if t.ndim == 0 else t
-    if t.shape != (n,):
-        raise ValueError(f"target of {ctx} must be an int or a tensor of shape ({n},); got {tuple(t.shape)}")
+    t = _check_target(target, n, x.device, ctx)
 
     work = copy.deepcopy(model).eval()
     modules = dict(work.named_modules())
     names = _check_layers(layers, work, modules, ctx)
+    with torch.no_grad():
+        n_outputs = work(x[:1]).shape[-1]
+    if int(t.max()) >= n_outputs:
+        raise ValueError(f"target of {ctx} must be class indices in [0, {n_outputs - 1}]; got {int(t.max())}")
     sequence = names if order == "bottom_up" else names[::-1]
     devices = sorted({p.device.index or 0 for p in work.parameters() if p.device.type == "cuda"})
     kw = dict(sign=sign, normalise=normalise, channel_reduce=channel_reduce)
@@ -285,7 +293,8 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
 
     reference = explained()
     pristine = copy.deepcopy(work.state_dict()) if order == "independent" else None
-    columns: dict[str, list] = {"sample": [], "step": [], "layer": [], **{s: [] for s in similarity}}
+    columns: dict[str, list] = {"sample": [], "step": [], "layer": [], **{s: [] for s in similarity},
+                                **({f"{s}_reason": [] for s in similarity} if return_reasons else {})}
     for step, name in enumerate(["original", *sequence]):
         if step > 0:
             if pristine is not None:
@@ -296,7 +305,10 @@ def model_randomisation(model: nn.Module, x: torch.Tensor, target: torch.Tensor 
         columns["step"] += [step] * n
         columns["layer"] += [name] * n
         for s in similarity:
-            columns[s] += funcs[s](reference, e, **kw).cpu().tolist()
+            result = funcs[s](reference, e, **kw, return_reasons=True)
+            columns[s] += result.scores.cpu().tolist()
+            if return_reasons:
+                columns[f"{s}_reason"] += result.reasons()
     return pd.DataFrame(columns)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import torch
 
 from ._checks import EMPTY_MASK, FULL_MASK, finish, new_codes, prepare, set_code
+from ._registry import register_metric
 
 __all__ = ["auroc", "auprc"]
 
@@ -26,6 +27,7 @@ def _groups(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return first[gid], last[gid]
 
 
+@register_metric("auroc", kind="localisation")
 def auroc(attributions, masks, *, sign: str = "signed", normalise: str = "none",
           channel_reduce: str = "sum", return_reasons: bool = False):
     """Area under the ROC curve of the map as a score for mask membership, per sample.
@@ -66,6 +68,7 @@ def auroc(attributions, masks, *, sign: str = "signed", normalise: str = "none",
     return finish(score, codes, return_reasons)
 
 
+@register_metric("auprc", kind="localisation")
 def auprc(attributions, masks, *, sign: str = "signed", normalise: str = "none",
           channel_reduce: str = "sum", return_reasons: bool = False):
     """Average precision of the map as a score for mask membership, per sample.

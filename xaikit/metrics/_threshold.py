@@ -5,6 +5,7 @@ import torch
 
 from .._validation import check_float, check_int, check_option
 from ._checks import CONSTANT_MAP, EMPTY_MASK, EMPTY_PREDICTION, finish, new_codes, prepare, set_code
+from ._registry import register_metric
 
 __all__ = ["otsu_threshold", "iou"]
 
@@ -42,6 +43,7 @@ def otsu_threshold(maps: torch.Tensor, *, bins: int = 256) -> torch.Tensor:
     return torch.where(width[:, 0] > 0, t, hi[:, 0])
 
 
+@register_metric("iou", kind="localisation")
 def iou(attributions, masks, *, threshold: float | str = "otsu", sign: str = "signed",
         normalise: str = "minmax", channel_reduce: str = "sum", bins: int = 256,
         empty_prediction: str = "zero", return_reasons: bool = False):

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .._validation import check_int, check_option
-from ..train._augment import Augment
+from ..train import Augment
 
 __all__ = ["TTA_PAPER002", "predictive_entropy", "tta_logits", "tta_uncertainty"]
 

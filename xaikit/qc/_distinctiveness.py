@@ -9,12 +9,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from .._conventions import SIGNS
 from .._validation import check_option
 
 __all__ = ["class_distinctiveness", "SIGNS", "ZERO_NORM_POLICIES"]
 
-#: How a map's sign is treated before the cosine (paper 002 does not say; its CoSim ∈ [−1, 1] suggests signed).
-SIGNS = ("signed", "absolute", "positive")
+# SIGNS (xaikit._conventions): how a map's sign is treated before the cosine (paper 002 does not say;
+# its CoSim ∈ [−1, 1] suggests signed).
 #: What a zero map (cosine undefined) contributes: "orthogonal" (d_ij = 1), "nan", or "raise".
 ZERO_NORM_POLICIES = ("orthogonal", "nan", "raise")
 

@@ -93,6 +93,21 @@ class StudyRun:
         write_json(self.out / "manifest.json", manifest)
         return manifest
 
+    def replication(self):
+        """Summarise this run and the replication sweep's seeds (``replication_dir``) with
+        :func:`xaikit.studies.replicate`; write ``replication_values.csv``, ``replication_summary.csv`` and
+        ``replication_verdicts.csv``; return the :class:`~xaikit.studies.Replication`. Call it after
+        :meth:`finish` (it reads this run's own folder like any other seed's)."""
+        from ._replication import replicate, replication_folders
+
+        folders = replication_folders(self.study.name, self.out, self.seed, self.params.get("replication_dir"))
+        rep = replicate(self.study.name, folders)
+        self.save_csv(rep.values, "replication_values.csv")
+        self.save_csv(rep.summary.drop(columns=["seed_means"], errors="ignore"), "replication_summary.csv")
+        self.save_csv(rep.verdicts.merge(rep.consistency[["verdict", "status"]], on="verdict", how="left"),
+                      "replication_verdicts.csv")
+        return rep
+
     def written(self) -> list[str]:
         """The files this run has written to :attr:`out` so far, sorted (hidden files left out)."""
         return sorted(p.name for p in self.out.iterdir() if not p.name.startswith("."))

@@ -15,7 +15,7 @@ from typing import Any
 
 from .._validation import check_float, check_int, check_option, did_you_mean
 
-__all__ = ["COMMON_PARAMS", "PHANTOMS", "Param", "STUDIES", "Study", "get_study", "register_study"]
+__all__ = ["COMMON_PARAMS", "PHANTOMS", "REPLICATION_PARAM", "Param", "STUDIES", "Study", "get_study", "register_study"]
 
 #: The phantoms: datasets generated in memory, which never read a ``data_root``.
 PHANTOMS = ("chest_covid", "chest_multilabel", "brain_mri", "lung_ct")
@@ -96,6 +96,11 @@ COMMON_PARAMS: dict[str, Param] = {
 }
 
 
+#: The parameter of every study with a replication section: the folder of a replication sweep over seeds
+#: (``make book`` runs it and sets this; None: the chapter reports its one seed).
+REPLICATION_PARAM = Param("path", nullable=True, help="folder of the replication sweep over seeds; None: one seed")
+
+
 @dataclass(frozen=True)
 class Study:
     """A study's specification: what it is, what it takes, what it is compared with.
@@ -141,15 +146,19 @@ class Study:
         """Check ``params`` against :attr:`parameters`; return them with list values normalised.
 
         Unknown names are refused with a did-you-mean hint; without ``partial`` every parameter must
-        be given. Cross-parameter rules: a ``data_root`` needs a real ``dataset`` and a real
-        ``dataset`` needs a ``data_root``.
+        be given (a nullable one left out is None). Cross-parameter rules: a ``data_root`` needs a real
+        ``dataset`` and a real ``dataset`` needs a ``data_root``.
         """
         spec = self.parameters
         for name in params:
             if name not in spec:
                 raise ValueError(f"{self.name} has no parameter {name!r}.{did_you_mean(name, spec)} "
                                  f"Parameters: {', '.join(spec)}")
+        params = dict(params)
         if not partial:
+            for k, p in spec.items():  # a nullable parameter left out means None
+                if k not in params and p.nullable:
+                    params[k] = None
             missing = [k for k in spec if k not in params]
             if missing:
                 raise ValueError(f"{self.name} is missing parameters: {', '.join(missing)}")

@@ -10,7 +10,8 @@ from ._cache import CACHE_FORMAT, cache_key, default_cache_dir, train_cached
 from ._checkpoint import CacheWarning
 from ._config import TrainConfig
 from ._evaluate import confusion_matrix, evaluate, evaluate_logits, roc_auc, youden_thresholds
-from ._fit import FitResult, fit, predict_logits, resolve_device, state_hash
+from ._fit import FitResult, fit, resolve_device, state_hash
+from ._predict import predict_logits
 
 __all__ = ["AUGMENTATIONS", "Augment", "CACHE_FORMAT", "CacheWarning", "FitResult", "TrainConfig", "cache_key",
            "confusion_matrix", "default_cache_dir", "evaluate", "evaluate_logits", "fit", "get_augmentation",

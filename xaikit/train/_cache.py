@@ -121,7 +121,7 @@ def _load_entry(entry: Path, key: str, model: torch.nn.Module) -> tuple[pd.DataF
 
 
 def _write_entry(entry: Path, key: str, spec: dict, result: FitResult) -> None:
-    from ..report._io import atomic_write_bytes
+    from .._io import atomic_write_bytes
 
     buf = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in result.model.state_dict().items()}, buf)

@@ -16,6 +16,7 @@ import torch
 from scipy.stats import rankdata
 
 from .._validation import check_option
+from ._predict import predict_logits
 
 __all__ = ["confusion_matrix", "evaluate", "evaluate_logits", "roc_auc", "youden_thresholds"]
 
@@ -197,7 +198,5 @@ def evaluate(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, task: 
     >>> sorted(table["metric"].unique())[:3]
     ['accuracy', 'balanced_accuracy', 'cohen_kappa']
     """
-    from ._fit import predict_logits
-
     return evaluate_logits(y, predict_logits(model, x, batch_size), task=task, thresholds=thresholds,
                            class_names=class_names)

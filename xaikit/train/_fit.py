@@ -21,12 +21,14 @@ import pandas as pd
 import torch
 from torch import nn
 
+from .._io import atomic_write_bytes
 from ._augment import get_augmentation
 from ._checkpoint import CHECKPOINT_FORMAT, load_checkpoint, pack
 from ._config import TrainConfig
 from ._evaluate import roc_auc
+from ._predict import predict_logits
 
-__all__ = ["FitResult", "fit", "predict_logits", "resolve_device", "state_hash"]
+__all__ = ["FitResult", "fit", "resolve_device", "state_hash"]
 
 EpochCallback = Callable[[int, dict], None]
 
@@ -87,25 +89,6 @@ def state_hash(model: nn.Module) -> str:
         h.update(f"{k}:{v.dtype}:{tuple(v.shape)}".encode())
         h.update(v.reshape(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()[:16]
-
-
-@torch.no_grad()
-def predict_logits(model: nn.Module, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Logits of ``model`` on ``x`` in eval mode, batched, on the model's device; returned as float32 on the CPU.
-
-    Examples
-    --------
-    >>> predict_logits(nn.Linear(3, 2), torch.zeros(5, 3)).shape
-    torch.Size([5, 2])
-    """
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        out = [model(x[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(x), batch_size)]
-    finally:
-        model.train(was_training)
-    return torch.cat(out)
 
 
 def _derive_seed(seed: int, epoch: int, stream: str) -> int:
@@ -219,8 +202,6 @@ def fit(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor], val: tuple[t
     >>> list(res.history["epoch"]), res.best_epoch in (1, 2)
     ([1, 2], True)
     """
-    from ..report._io import atomic_write_bytes
-
     t_start = time.perf_counter()
     x_tr, y_tr, x_va, y_va = _check_data(train, val, config.task)
     device = resolve_device(config.device)

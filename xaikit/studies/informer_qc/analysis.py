@@ -21,7 +21,7 @@ from .._published import load_published
 __all__ = ["METHOD_LABELS", "ErrorDetection", "Model", "QCRun", "QCTables", "error_detection_tables",
            "flags_vs_localisation", "load_splits", "localisation_check", "method_label", "monitor_order", "prevalence",
            "paper_boot_medians", "paper_classes", "paper_model", "paper_table1", "qc_tables", "run_qc",
-           "table1_long", "table1_vs_paper", "train_model"]
+           "replication_values", "table1_long", "table1_vs_paper", "train_model"]
 
 
 def paper_table1() -> dict[str, dict[str, float]]:
@@ -366,3 +366,19 @@ def error_detection_tables(run_: QCRun, order: Sequence[str]) -> ErrorDetection:
         auroc_rows.append(pooled_auc.assign(method=name, **{"class": "pooled"}))
     return ErrorDetection(pd.concat(auroc_rows, ignore_index=True), pd.concat(bin_rows, ignore_index=True),
                           float(wrong.mean()))
+
+
+def replication_values(folder) -> dict[str, float]:
+    """The headline quantities of a finished run (its folder): the classifier's macro test AUC, each monitor's mean
+    test F1 after quality control and its pooled error-detection AUROC."""
+    import json
+
+    folder = Path(folder)
+    m = json.loads((folder / "manifest.json").read_text())
+    out = {"classifier macro AUC (test)": float(m["mean_auc"]["test"])}
+    out.update({f"mean F1 after QC, {method_label(k)}": float(v) for k, v in m["mean_f1"].items()})
+    auc = pd.read_csv(folder / "error_detection_auroc.csv")
+    pooled = auc[auc["class"] == "pooled"]
+    out.update({f"error-detection AUROC (pooled), {method_label(k)}": float(v)
+                for k, v in zip(pooled["method"], pooled["auroc"], strict=True)})
+    return out

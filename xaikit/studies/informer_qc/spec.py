@@ -1,5 +1,5 @@
 """Specification of study 2 (paper 002, Shu et al. 2024, INFORMER)."""
-from .._spec import Param, Study, register_study
+from .._spec import REPLICATION_PARAM, Param, Study, register_study
 
 STUDY = register_study(Study(
     name="02_informer_qc",
@@ -27,5 +27,6 @@ STUDY = register_study(Study(
         "step": Param("float", min_value=1e-6, max_value=1.0),
         "n_boot": Param("int", min_value=2, max_value=10_000),
         "n_show": Param("int", min_value=1, max_value=16),
+        "replication_dir": REPLICATION_PARAM,
     },
 ))

@@ -8,7 +8,7 @@ import pandas as pd
 
 from .analysis import method_label
 
-__all__ = ["best_pair", "localisation_text", "model_text", "summary_text", "verdict"]
+__all__ = ["best_pair", "localisation_text", "model_text", "replication_verdicts", "summary_text", "verdict"]
 
 
 def best_pair(means: pd.Series, informers: Sequence[str]) -> tuple[str, str]:
@@ -61,3 +61,22 @@ def localisation_text(localisation: pd.DataFrame) -> str:
                      f"{hr.get(False, np.nan):.0%} of {len(sub) - nf}")
     return "; ".join(parts) + (". If the rationale held, the flagged share would be the lower one; with few "
                                "flagged cases these shares are rough.")
+
+
+def replication_verdicts(folder) -> dict[str, str]:
+    """The headline verdicts of a finished run (its folder): whether the best INFORMER variant beats the best
+    baseline (the paper's protocol: paired t-test over bootstrapped test sets) and which monitor has the highest
+    mean F1."""
+    import json
+    from pathlib import Path
+
+    folder = Path(folder)
+    means = pd.Series(json.loads((folder / "manifest.json").read_text())["mean_f1"])
+    tests = pd.read_csv(folder / "ttests.csv")
+    informers = [k for k in means.index if k.startswith("informer_")]
+    best_informer, best_baseline = best_pair(means, informers)
+    row = tests[(tests["method"] == best_informer) & (tests["baseline"] == best_baseline)].iloc[0]
+    monitors = means.drop("no_qc")
+    return {"INFORMER against the best baseline (paired t-test over bootstrapped sets)":
+            verdict(means[best_informer] - means[best_baseline], row["p"]),
+            "monitor with the highest mean F1": method_label(monitors.idxmax())}

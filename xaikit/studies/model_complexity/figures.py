@@ -14,11 +14,13 @@ __all__ = ["attribution_grid", "figures_6_9", "randomisation_curves", "score_bar
 
 
 def score_bars(summary: pd.DataFrame, metric: str, cls: str, *, ci: pd.DataFrame | None = None,
-               paper: bool = True, ax=None):
+               paper: bool = True, baselines: pd.DataFrame | None = None, ax=None):
     """Figures 6-9: bars of the mean score per method (groups) and model (bars) for one metric and class.
 
     ``ci`` (from :func:`xaikit.stats.bootstrap_ci` by metric, class, arch, method) adds error bars;
-    ``paper`` marks the paper's means as black ticks; a dashed line marks the random-map baseline.
+    ``paper`` marks the paper's means as black ticks; a dashed line marks the random-map baseline, and with
+    ``baselines`` (scores of the model-free maps: ``metric, class, method, score``) a dotted line marks the
+    strongest model-free map of the cell, named in the legend.
     Returns the matplotlib Figure.
     """
     import matplotlib.pyplot as plt
@@ -46,6 +48,11 @@ def score_bars(summary: pd.DataFrame, metric: str, cls: str, *, ci: pd.DataFrame
             ax.scatter(pos, rows["paper_mean"], marker="_", s=200, color="black", zorder=3,
                        label="paper" if j == 0 else None)
     ax.axhline(float(s["random"].mean()), color="grey", ls="--", lw=1, label="random map")
+    if baselines is not None:
+        b = baselines[(baselines["metric"] == metric) & (baselines["class"] == cls)].groupby("method")["score"].mean()
+        if len(b):
+            ax.axhline(float(b.max()), color="C3", ls=":", lw=1.2,
+                       label=f"strongest model-free map ({b.idxmax().replace('_', ' ')})")
     ax.set_xticks(np.arange(len(methods)), [m.replace("_", "\n") for m in methods], fontsize=8)
     ax.set_ylabel(f"mean {METRICS.get(metric, metric)}")
     ax.set_title(f"{METRICS.get(metric, metric)}, {cls}")
@@ -108,12 +115,12 @@ def randomisation_curves(sanity: pd.DataFrame):
     return fig
 
 
-def figures_6_9(summary: pd.DataFrame, ci: pd.DataFrame | None = None):
+def figures_6_9(summary: pd.DataFrame, ci: pd.DataFrame | None = None, baselines: pd.DataFrame | None = None):
     """The paper's Figures 6–9 as one 2 × 2 panel: :func:`score_bars` per metric (rows) and class (columns)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
     for ax, (metric, cls) in zip(axes.flat, [(m, c) for m in METRICS for c in ("covid", "healthy")], strict=True):
-        score_bars(summary, metric, cls, ci=ci, ax=ax)
+        score_bars(summary, metric, cls, ci=ci, baselines=baselines, ax=ax)
     fig.tight_layout()
     return fig

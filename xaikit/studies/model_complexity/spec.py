@@ -1,5 +1,5 @@
 """Specification of study 1 (paper 003, Cedro & Chlebus 2024)."""
-from .._spec import Param, Study, register_study
+from .._spec import REPLICATION_PARAM, Param, Study, register_study
 
 STUDY = register_study(Study(
     name="01_model_complexity",
@@ -28,5 +28,6 @@ STUDY = register_study(Study(
         "n_explain": Param("int", min_value=1),
         "n_sanity": Param("int", min_value=1, max_value=64),
         "n_boot": Param("int", min_value=100, max_value=100_000),
+        "replication_dir": REPLICATION_PARAM,
     },
 ))

@@ -10,7 +10,8 @@ import pandas as pd
 from ..._validation import check_float
 from .analysis import arch_label
 
-__all__ = ["beyond_paper_text", "headline", "hypothesis_verdicts"]
+__all__ = ["beyond_paper_text", "headline", "hypothesis_verdicts", "localisation_text", "paired_text", "parity_check",
+           "replication_verdicts"]
 
 
 def _spearman(a: Sequence[float], b: Sequence[float]) -> float:
@@ -113,3 +114,60 @@ def headline(scores: pd.DataFrame, summary: pd.DataFrame, margin: pd.DataFrame, 
     beats = margin[(margin["metric"] == "relevance_rank_accuracy") & (margin["method"] == method)]
     return {"rra_covid_mean": mean, "rra_covid_random": float(rra.loc[rra["class"] == "covid", "random"].mean()),
             "n_beats_random": f"{int(beats['beats random'].sum())} of {len(beats)}"}
+
+
+def replication_verdicts(folder) -> dict[str, str]:
+    """The verdicts on the paper's two hypotheses that a finished run (its folder's manifest) recorded."""
+    import json
+    from pathlib import Path
+
+    v = json.loads((Path(folder) / "manifest.json").read_text())["verdicts"]
+    out = {"hypothesis 1 (more parameters, better classification)": v["h1"],
+           "hypothesis 2 (the paper's unpaired tests)": v["h2"]}
+    if "h2_paired" in v:
+        out["hypothesis 2 (paired tests, models at accuracy parity)"] = v["h2_paired"]
+        out["accuracy parity"] = v["parity"]
+    return out
+
+
+def parity_check(performance: pd.DataFrame, *, bar: float = 0.90, max_gap: float = 0.05) -> dict[str, Any]:
+    """:func:`xaikit.stats.accuracy_parity` of the run's models (one seed), with model names as in the tables."""
+    from ...stats import accuracy_parity
+
+    perf = performance.assign(arch=performance["arch"].map(arch_label))
+    out = accuracy_parity(perf, seed=None, bar=bar, max_gap=max_gap)
+    names = dict(zip(perf["arch"], performance["arch"], strict=True))
+    out["eligible_archs"] = [names[m] for m in out["eligible"]]
+    return out
+
+
+def paired_text(friedman: pd.DataFrame, parity: Mapping[str, Any], *, alpha: float = 0.05) -> dict[str, Any]:
+    """Hypothesis 2 from the paired design: Friedman across the eligible models on the same images, per cell with
+    the paper's target (true label). No verdict unless the models are in the same accuracy regime."""
+    f = friedman[friedman["target"] == "true"] if "target" in friedman else friedman
+    n, sig = len(f), int((f["p"] < alpha).sum())
+    if not parity["allow_claims"]:
+        return {"h2_paired": "not assessed", "n_cells": n, "n_significant": sig,
+                "text": parity["text"] + (f" The paired tests are shown ({sig} of {n} cells differ at α = {alpha:g}), "
+                                          "but no verdict on hypothesis 2 is drawn from them.")}
+    verdict = "differ" if sig > n / 2 else "no consistent difference"
+    return {"h2_paired": verdict, "n_cells": n, "n_significant": sig,
+            "text": parity["text"] + (f" Friedman tests across them on the same images find a difference in {sig} of "
+                                      f"{n} metric × class × method cells at α = {alpha:g}: "
+                                      + ("the models' explanations differ in most cells."
+                                         if verdict == "differ" else "no consistent difference between the models."))}
+
+
+def localisation_text(table: pd.DataFrame) -> str:
+    """How many model × method cells localise the lesions beyond the strongest model-free baseline (COVID-19
+    images), and what the healthy cells measure instead."""
+    covid = table[table["class"] == "covid"]
+    counts = covid["verdict"].value_counts()
+    strongest = covid.groupby("metric")["strongest_baseline"].first().to_dict()
+    named = "; ".join(f"{'RRA' if m == 'relevance_rank_accuracy' else 'PAR'}: {b.replace('_', ' ')}"
+                      for m, b in strongest.items())
+    return (f"Against the strongest model-free map of each metric ({named}), {int(counts.get('localises', 0))} of "
+            f"{len(covid)} model × method cells on COVID-19 images localise the lesions (interval above the "
+            f"baseline's), {int(counts.get('inconclusive', 0))} are inconclusive and "
+            f"{int(counts.get('below baseline', 0))} fall below it. On healthy images the mask is the lungs, so those "
+            f"cells measure attention to the lungs, not localisation.")

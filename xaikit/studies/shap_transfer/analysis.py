@@ -25,10 +25,10 @@ from .._published import load_published
 from .spec import check_domains
 
 __all__ = [
-    "BRAIN_CLASSES", "Classifier", "distribution_vs_paper", "domain_masses", "Domains", "evaluate",
-    "Evaluation", "explain_foreign", "explain_in_domain", "Explained", "FOREIGN", "Foreign", "FRACTIONS",
-    "IN_DOMAIN", "load_domains", "LUNG_CLASSES", "mass_summary", "metrics_vs_paper", "paper_table",
-    "per_class_vs_paper", "predict_foreign", "predicted_distribution", "probability_table", "region_masses",
+    "BRAIN_CLASSES", "Classifier", "distribution_vs_paper", "domain_masses", "Domains", "evaluate", "Evaluation",
+    "explain_foreign", "explain_in_domain", "Explained", "FOREIGN", "Foreign", "FRACTIONS", "IN_DOMAIN",
+    "load_domains", "LUNG_CLASSES", "mass_summary", "metrics_vs_paper", "paper_table", "per_class_vs_paper",
+    "predict_foreign", "predicted_distribution", "probability_table", "region_masses", "replication_values",
     "shap_explainer", "shortcut_accuracy", "shortcut_drop", "shortcut_experiment", "ShortcutResult",
     "train_classifier", "train_config",
 ]
@@ -601,3 +601,28 @@ def shortcut_drop(acc: pd.DataFrame) -> float:
     """The shortcut model's accuracy with the marker kept minus with it removed."""
     a = acc.set_index(["model", "test_set"])["accuracy"]
     return float(a[("shortcut", "marker kept")] - a[("shortcut", "marker removed")])
+
+
+def replication_values(folder) -> dict[str, float]:
+    """The headline quantities of a finished run (its folder): in-domain test accuracy, the share of absolute SHAP
+    mass outside the body per domain, the share of each foreign class predicted as a tumour, and the shortcut
+    model's accuracy drop without the marker."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    metrics = pd.read_csv(folder / "metrics_vs_paper.csv")
+    out = {"in-domain test accuracy": float(metrics[(metrics["split"] == "test")
+                                                    & (metrics["metric"] == "accuracy")]["ours"].iloc[0])}
+    ci = pd.read_csv(folder / "mass_fractions_ci.csv")
+    for domain in (IN_DOMAIN, FOREIGN):
+        row = ci[(ci["domain"] == domain) & (ci["region"] == "outside_body")]
+        if len(row):
+            out[f"SHAP mass outside the body, {domain}"] = float(row["estimate"].iloc[0])
+    dist = pd.read_csv(folder / "foreign_distribution.csv")
+    for a, sub in dist.groupby("actual", sort=False):
+        if int(sub["n"].iloc[0]) > 0:
+            no_tumour = sub[sub["predicted"] == "no_tumour"]["share"].iloc[0]
+            out[f"share of {a} predicted as a tumour"] = float(1 - no_tumour)
+    acc = pd.read_csv(folder / "shortcut_accuracy.csv")
+    out["shortcut model: accuracy drop without the marker"] = shortcut_drop(acc)
+    return out

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..._validation import check_option
-from .._spec import Param, Study, register_study
+from .._spec import REPLICATION_PARAM, Param, Study, register_study
 
 __all__ = ["REAL_DOMAINS", "STUDY", "check_domains"]
 
@@ -82,5 +82,6 @@ STUDY = register_study(Study(
         "gradient_method": Param("choice", ("saliency", "input_x_gradient", "integrated_gradients")),
         "shortcut_share": Param("float", min_value=0.0, max_value=1.0, help="pituitary images with the marker"),
         "n_boot": Param("int", min_value=100, max_value=100_000),
+        "replication_dir": REPLICATION_PARAM,
     },
 ))

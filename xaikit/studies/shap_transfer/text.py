@@ -8,7 +8,8 @@ import pandas as pd
 
 from .analysis import FOREIGN, IN_DOMAIN
 
-__all__ = ["format_ci", "interval", "mass_text", "network_text", "shortcut_text", "transfer_text"]
+__all__ = ["format_ci", "interval", "mass_text", "network_text", "replication_verdicts", "shortcut_text",
+           "transfer_text"]
 
 
 def format_ci(row) -> str:
@@ -106,3 +107,25 @@ def shortcut_text(acc: pd.DataFrame, sc_ci: pd.DataFrame, marker_area: float, gr
                    + ("the accuracy collapse without the marker confirms that the model relies on it."
                       if learned else "yet the pituitary recall does not collapse without the marker, so this run "
                       "does not show that the model relies on it."))
+
+
+def replication_verdicts(folder) -> dict[str, str]:
+    """The headline verdicts of a finished run (its folder): does the shortcut model rely on the marker (its
+    pituitary recall collapses without it), do the outside-body masses of the two domains separate, does the tumour
+    share rise from normal to benign to malignant."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    acc = pd.read_csv(folder / "shortcut_accuracy.csv").set_index(["model", "test_set"])
+    drop = acc.loc[("shortcut", "marker kept"), "recall_pituitary"] - acc.loc[("shortcut", "marker removed"),
+                                                                              "recall_pituitary"]
+    ci = pd.read_csv(folder / "mass_fractions_ci.csv")
+    a, b = interval(ci, IN_DOMAIN, "outside_body"), interval(ci, FOREIGN, "outside_body")
+    separated = a is not None and b is not None and (b["low"] > a["high"] or a["low"] > b["high"])
+    dist = pd.read_csv(folder / "foreign_distribution.csv")
+    share = {x: float(1 - sub[sub["predicted"] == "no_tumour"]["share"].iloc[0])
+             for x, sub in dist.groupby("actual", sort=False)}
+    rising = share.get("malignant", np.nan) > share.get("benign", np.nan) > share.get("normal", np.nan)
+    return {"the shortcut model relies on the marker": "yes" if drop > 0.5 else "no",
+            "outside-body SHAP mass separates the domains": "separated" if separated else "overlapping",
+            "tumour share rises from normal to benign to malignant": "yes" if rising else "no"}

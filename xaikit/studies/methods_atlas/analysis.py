@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "CRITERIA", "HEADLINE", "LOWER_IS_BETTER", "VERDICTS", "Atlas", "PassCounter", "arun_verdicts",
+    "ARUN_CRITERIA", "CRITERIA", "HEADLINE", "LOWER_IS_BETTER", "VERDICTS", "Atlas", "PassCounter", "arun_verdicts",
     "best_methods", "criterion_summary", "explain_maps", "heat_table", "interval_verdict", "load_seed_data",
     "published_table", "rank_table", "run_atlas", "score_agreement", "score_costly", "score_maps",
     "score_shortcut", "seed_list", "train_seed_models",

@@ -151,6 +151,11 @@ def test_pass_counter_counts_forward_and_backward_images():
         torch.autograd.grad(net(x)[:, 0].sum(), x)
     assert (c.forward, c.backward) == (8, 5)
     assert c.units(5) == pytest.approx(13 / 5)
+    import copy
+
+    with analysis.PassCounter(net) as c2:
+        copy.deepcopy(net)(torch.rand(2, 1, 2, 2))  # randomisation explains a deep copy: still counted
+    assert c2.forward == 2
 
 
 def _verdicts(**rows):

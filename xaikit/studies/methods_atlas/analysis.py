@@ -284,6 +284,10 @@ class PassCounter:
             self.backward += n
         return hook
 
+    def __deepcopy__(self, memo) -> PassCounter:
+        # a model deep-copied while counting (cascading randomisation copies it) keeps counting here
+        return self
+
     def __enter__(self) -> PassCounter:
         self._handle = self.model.register_forward_hook(self._hook)
         return self

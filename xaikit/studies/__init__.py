@@ -2,9 +2,9 @@
 that runs them.
 
 Each study is a subpackage — ``phantoms``, ``model_complexity`` (study 1), ``informer_qc`` (study 2),
-``shap_transfer`` (study 3), ``methods_atlas`` (study 4) — with ``spec`` (its parameters, profiles and published tables),
-``analysis`` (the numbers), ``figures`` and ``text`` (every sentence of its conclusion that depends on
-the numbers). A notebook validates its parameters with :func:`start_run` and calls into those
+``shap_transfer`` (study 3), ``methods_atlas`` (study 4) — with ``spec`` (its parameters, profiles and published
+tables), ``analysis`` (the numbers), ``figures`` and ``text`` (every sentence of its conclusion that depends
+on the numbers). A notebook validates its parameters with :func:`start_run` and calls into those
 modules; :func:`run_study` executes a notebook with papermill, :func:`load_published` reads the
 published numbers it is compared with. Importing this package stays light (no torch, no pandas).
 """

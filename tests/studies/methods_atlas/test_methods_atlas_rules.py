@@ -119,7 +119,8 @@ def test_heat_table_numbers_equal_the_tidy_summary_and_the_figure_shows_them():
     assert q.max() == 1.0 and q.min() == 0.0 and q.idxmax() in ("mask_copy", "evidence")
     fig = figures.heat_figure(heat)
     shown = sorted(t.get_text() for t in fig.axes[0].texts)
-    assert shown == sorted(figures.cell_text(m, lo, hi) for m, lo, hi in zip(heat["mean"], heat["low"], heat["high"]))
+    cells = zip(heat["mean"], heat["low"], heat["high"], strict=True)
+    assert shown == sorted(figures.cell_text(m, lo, hi) for m, lo, hi in cells)
     ranks = analysis.rank_table(heat)
     assert ranks[ranks["metric"] == "auprc"].set_index("method").loc["constant", "rank"] == ranks["rank"].max()
 
@@ -180,10 +181,18 @@ def test_anchor_comparison_branches():
     v = _verdicts(guided_backprop=("pass", "fail", "pass", "pass"), grad_cam=("pass", "pass", "pass", "pass"))
     t = text.anchor_comparison(v, summary, adebayo, chex)
     assert "not every method fails one (disagrees" in t
-    assert "Guided Backprop barely changes under model randomisation; here its randomisation verdict is fail (agrees)" in t
+    assert ("Guided Backprop barely changes under model randomisation; here its randomisation verdict is fail "
+            "(agrees)") in t
     assert "Guided Grad-CAM barely changes under model randomisation; not measured here" in t
     assert "here integrated gradients does (disagrees)" in t
     v2 = _verdicts(guided_backprop=("pass", "pass", "pass", "fail"))
     t2 = text.anchor_comparison(v2, summary.iloc[:1], adebayo, chex)
     assert "so does every method (agrees)" in t2 and "verdict is pass (disagrees)" in t2
     assert "fewer than two of its methods ran here" in t2
+
+
+def test_explainer_defaults_follow_the_registered_classes():
+    t = analysis.explainer_defaults(["integrated_gradients", "saliency"]).set_index("method")
+    assert "n_steps=50" in t.loc["integrated_gradients", "defaults"]
+    with pytest.raises(ValueError, match="method"):
+        analysis.explainer_defaults(["saliancy"])

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ARUN_CRITERIA", "CRITERIA", "HEADLINE", "LOWER_IS_BETTER", "VERDICTS", "Atlas", "PassCounter", "arun_verdicts",
-    "best_methods", "criterion_summary", "explain_maps", "heat_table", "interval_verdict", "load_seed_data",
-    "published_table", "rank_table", "run_atlas", "score_agreement", "score_costly", "score_maps",
+    "best_methods", "criterion_summary", "explain_maps", "explainer_defaults", "heat_table", "interval_verdict",
+    "load_seed_data", "published_table", "rank_table", "run_atlas", "score_agreement", "score_costly", "score_maps",
     "score_shortcut", "seed_list", "train_seed_models",
 ]
 
@@ -61,6 +61,29 @@ def published_table(name: str) -> pd.DataFrame:
     """One of the anchors' published tables (``arun_criteria``, ``arun_localisation``, ``venkatesh_criteria``,
     ``adebayo_randomisation``, ``chexlocalize_localisation``), provenance columns kept."""
     return load_published("04_methods_atlas", name)
+
+
+def explainer_defaults(methods: Sequence[str]) -> pd.DataFrame:
+    """The documented defaults every method runs with here: one row per method, its one-line definition and its
+    constructor's keyword defaults (read from the registered class, so the table cannot drift from the code).
+
+    Examples
+    --------
+    >>> explainer_defaults(["saliency"]).loc[0, "defaults"]
+    "sign='signed'"
+    """
+    import inspect
+
+    from ...explain import EXPLAINERS
+
+    rows = []
+    for m in methods:
+        check_option("method", m, sorted(EXPLAINERS), context="explainer_defaults")
+        cls = EXPLAINERS[m]
+        params = inspect.signature(cls).parameters.values()
+        defaults = ", ".join(f"{p.name}={p.default!r}" for p in params if p.default is not inspect.Parameter.empty)
+        rows.append({"method": m, "definition": (cls.__doc__ or "").strip().split("\n")[0], "defaults": defaults})
+    return pd.DataFrame(rows, columns=["method", "definition", "defaults"])
 
 
 def seed_list(seed: int, count: int) -> list[int]:
@@ -321,8 +344,15 @@ def score_maps(maps: Mapping[tuple[str, str], Any], masks, *, seed: int, kinds: 
     """
     import torch
 
-    from ...metrics import (auprc, entropy, iou, pointing_game, relevance_mass_accuracy, relevance_rank_accuracy,
-                            sparseness)
+    from ...metrics import (
+        auprc,
+        entropy,
+        iou,
+        pointing_game,
+        relevance_mass_accuracy,
+        relevance_rank_accuracy,
+        sparseness,
+    )
 
     masks = torch.as_tensor(np.asarray(masks)).bool()
     frames = []
@@ -348,8 +378,15 @@ def score_costly(model, x, target, maps: torch.Tensor, *, explain=None, seed: in
     (max-sensitivity, radius 0.02)."""
     import torch
 
-    from ...metrics import (curve_auc, deletion_auc, insertion_auc, max_sensitivity, model_randomisation,
-                            random_pair_similarity, road)
+    from ...metrics import (
+        curve_auc,
+        deletion_auc,
+        insertion_auc,
+        max_sensitivity,
+        model_randomisation,
+        random_pair_similarity,
+        road,
+    )
 
     model = model.eval()
     y = torch.as_tensor(target).long()

@@ -75,3 +75,9 @@ def test_a_baseline_without_its_input_is_refused(name, needs):
     assert name in MODEL_FREE_MAPS
     with pytest.raises(ValueError, match=needs):
         model_free_map(name, torch.zeros(1, 1, 8, 8))
+
+
+def test_the_study_offers_exactly_the_registered_baselines():
+    from xaikit.studies.methods_atlas.spec import ATLAS_BASELINES
+
+    assert set(ATLAS_BASELINES) == set(MODEL_FREE_MAPS)

@@ -2,8 +2,8 @@
 from .._spec import Param, Study, register_study
 
 #: Model-free baselines a run may score beside the explainers (the keys of ``xaikit.explain.MODEL_FREE_MAPS``).
-BASELINES = ("random", "smoothed_random", "sobel", "laplace", "intensity", "organ", "random_in_organ", "centre",
-             "evidence")
+ATLAS_BASELINES = ("random", "smoothed_random", "sobel", "laplace", "intensity", "organ", "random_in_organ",
+                   "centre", "evidence")
 
 STUDY = register_study(Study(
     name="04_methods_atlas",
@@ -19,7 +19,7 @@ STUDY = register_study(Study(
         "shortcut_arch": Param("choice", registry="models",
                                help="trained on marker-carrying data: the known-wrong case"),
         "methods": Param("list", registry="explainers", help="explainers, run with their documented defaults"),
-        "baselines": Param("list", BASELINES, help="model-free maps; 'evidence' is the ceiling"),
+        "baselines": Param("list", ATLAS_BASELINES, help="model-free maps; 'evidence' is the ceiling"),
         "seed_count": Param("int", min_value=1, max_value=50,
                             help="seeds seed, seed+1, ...: each a new data set and new models"),
         "n_images": Param("int", min_value=20),

@@ -49,11 +49,13 @@ def main() -> None:
         torch.autograd.grad(model(xx).gather(1, y[:, None]).sum(), xx)
 
     bare()
-    sync()
-    t0 = time.perf_counter()
-    bare()
-    sync()
-    unit_s = (time.perf_counter() - t0) / args.n
+    unit_s = float("inf")
+    for _ in range(5):  # best of five: the unit must not carry a scheduling hiccup
+        sync()
+        t0 = time.perf_counter()
+        bare()
+        sync()
+        unit_s = min(unit_s, (time.perf_counter() - t0) / args.n)
     layers = block_layers(model)
     jobs = {
         "deletion": lambda: deletion_auc(model, x, maps, y, steps=args.steps),

@@ -196,3 +196,47 @@ def test_explainer_defaults_follow_the_registered_classes():
     assert "n_steps=50" in t.loc["integrated_gradients", "defaults"]
     with pytest.raises(ValueError, match="method"):
         analysis.explainer_defaults(["saliancy"])
+
+
+def test_remaining_text_branches():
+    best = {"localisation": ["saliency"]}
+    out = text.which_method_text(best, {"localisation": ["organ", "sobel"]})
+    assert "Strongest model-free map: organ." in out
+    assert "Strongest model-free map" not in text.which_method_text(best, {"localisation": []})
+    v = _verdicts(evidence=("pass", "not measured", "not measured", "not measured"),
+                  guided_backprop=("pass", "inconclusive", "fail", "pass"))
+    assert text.arun_text(v).startswith("the evidence mask (ceiling): passes localisation")
+    assert "Every one of the 1 methods" in text.arun_text(v)  # the ceiling is not counted
+    t = text.anchor_comparison(v, pd.DataFrame(columns=["metric", "kind", "method", "mean"]),
+                               analysis.published_table("adebayo_randomisation"),
+                               analysis.published_table("chexlocalize_localisation"))
+    assert "verdict is inconclusive (undecided)" in t
+
+
+def test_score_costly_on_a_tiny_net_reports_the_last_cascade_step_and_keeps_every_layer():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 2, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(),
+                              torch.nn.Linear(2 * 8 * 8, 2)).eval()
+
+    def grad(m, x, t):
+        x = x.clone().requires_grad_(True)
+        return torch.autograd.grad(m(x).gather(1, t[:, None]).sum(), x)[0]
+
+    x = torch.rand(3, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([0, 1, 1])
+    curves = []
+    out = analysis.score_costly(net, x, y, grad(net, x, y), explain=grad, seed=0, arch="tiny", method="grad",
+                                kind="method", faith_steps=4, sens_samples=2, layers=["0", "3"],
+                                random_floor_maps=grad(net, x, y), curves=curves)
+    steps = curves[0]
+    assert sorted(steps["step"].unique()) == [0, 1, 2]  # original, then layer 3, then layers 3 and 0
+    last = steps[steps["step"] == 2].sort_values("sample")["ssim"].to_numpy()
+    np.testing.assert_allclose(out.loc[out["metric"] == "ssim_randomised", "score"], last)
+    np.testing.assert_allclose(steps.loc[steps["step"] == 0, "spearman"], 1.0)  # a deterministic method
+    assert set(out["metric"]) == {"deletion_auc", "insertion_auc", "road_morf_auc", "ssim_randomised",
+                                  "spearman_randomised", "random_pair_ssim", "max_sensitivity"}
+    fig = figures.randomisation_layers(steps, out[out["metric"] == "random_pair_ssim"].assign(mean=0.1))
+    assert len(fig.axes[0].lines) == 2  # the method's curve and its random-pair floor

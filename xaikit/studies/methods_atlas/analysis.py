@@ -371,11 +371,12 @@ def score_maps(maps: Mapping[tuple[str, str], Any], masks, *, seed: int, kinds: 
 
 def score_costly(model, x, target, maps: torch.Tensor, *, explain=None, seed: int, arch: str, method: str,
                  kind: str, faith_steps: int, sens_samples: int, layers: Sequence[str] | None = None,
-                 random_floor_maps=None) -> pd.DataFrame:
+                 random_floor_maps=None, curves: list | None = None) -> pd.DataFrame:
     """Faithfulness (deletion / insertion AUC, ROAD most-relevant-first AUC; the maps' own signed ranking) of
     ``maps`` on images ``x``; with ``explain`` also randomisation (cascading, block-wise, SSIM and Spearman after
     the last step; the floor: mean SSIM of 50 random pairs of ``random_floor_maps``) and robustness
-    (max-sensitivity, radius 0.02)."""
+    (max-sensitivity, radius 0.02). ``curves``, when given, receives the per-layer randomisation frame (one row per
+    image and cascade step, with ``seed, arch, method``)."""
     import torch
 
     from ...metrics import (
@@ -401,6 +402,8 @@ def score_costly(model, x, target, maps: torch.Tensor, *, explain=None, seed: in
                          curve_auc(curve.fractions, curve.scores).cpu().numpy()))
     if explain is not None:
         r = model_randomisation(model, x, y, explain, layers=layers, seed=seed, similarity=("ssim", "spearman"))
+        if curves is not None:
+            curves.append(r.assign(seed=seed, arch=arch, method=method))
         last = r[r["step"] == r["step"].max()].sort_values("sample")
         frames.append(_frame(seed, arch, method, kind, "randomisation", "ssim_randomised", last["ssim"]))
         frames.append(_frame(seed, arch, method, kind, "randomisation", "spearman_randomised", last["spearman"]))
@@ -497,6 +500,7 @@ class Atlas:
     scores: pd.DataFrame
     performance: pd.DataFrame
     skipped: pd.DataFrame
+    randomisation: pd.DataFrame = field(default_factory=pd.DataFrame)
     gallery: dict = field(default_factory=dict)
     gallery_images: Any = None
     gallery_masks: Any = None
@@ -526,7 +530,7 @@ def run_atlas(run) -> Atlas:
     seeds = seed_list(run.seed, p["seed_count"])
     explainers = {m: get_explainer(m) for m in p["methods"]}
     kinds = {**dict.fromkeys(p["methods"], "method"), **dict.fromkeys(p["baselines"], "baseline")}
-    frames, perf, skipped = [], [], []
+    frames, perf, skipped, curves = [], [], [], []
     data, fits = {}, {}
     with run.stage("data_and_training"):
         for s in seeds:
@@ -577,7 +581,8 @@ def run_atlas(run) -> Atlas:
                     frames.append(score_costly(
                         m, xd, yd, a_map[:kc].to(device), explain=explainers[name].attribute if is_method else None,
                         seed=s, arch=a, method=name, kind=kinds[name], faith_steps=p["faith_steps"],
-                        sens_samples=p["sens_samples"], layers=block_layers(m), random_floor_maps=a_map))
+                        sens_samples=p["sens_samples"], layers=block_layers(m), random_floor_maps=a_map,
+                        curves=curves))
         with run.stage(f"agreement_seed_{s}"):
             other = seeds[(i + 1) % len(seeds)]
             for name, ex in explainers.items():
@@ -622,5 +627,6 @@ def run_atlas(run) -> Atlas:
             atlas.gallery_images, atlas.gallery_masks = x[show].numpy(), masks[show]
     atlas.scores = pd.concat(frames, ignore_index=True)
     atlas.performance = pd.DataFrame(perf)
+    atlas.randomisation = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
     atlas.skipped = pd.DataFrame(skipped, columns=["seed", "arch", "method", "reason"])
     return atlas

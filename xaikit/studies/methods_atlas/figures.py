@@ -10,7 +10,7 @@ import pandas as pd
 
 from ...report import map_grid
 
-__all__ = ["cell_text", "gallery", "heat_figure", "quality_vs_runtime", "rank_plot"]
+__all__ = ["cell_text", "gallery", "heat_figure", "quality_vs_runtime", "rank_plot", "randomisation_layers"]
 
 
 def cell_text(mean: float, low: float, high: float) -> str:
@@ -101,3 +101,28 @@ def gallery(images, masks, maps: Mapping[str, Any]):
     """Every method and baseline (columns) on the same images (rows), evidence masks outlined."""
     columns = {name.replace("_", "\n"): np.asarray(m) for name, m in maps.items()}
     return map_grid(images, columns, outlines=np.asarray(masks), value="absolute", cell=1.2)
+
+
+def randomisation_layers(curves: pd.DataFrame, floor: pd.DataFrame | None = None, *, measure: str = "ssim"):
+    """Mean similarity with the trained model's maps per cascade step, one panel per architecture, one line per
+    method; ``floor`` (rows of the summary with metric "random_pair_ssim") adds each method's random-pair mean
+    as a dotted line (Arun et al.'s pass threshold)."""
+    import matplotlib.pyplot as plt
+
+    archs = list(dict.fromkeys(curves["arch"]))
+    fig, axes = plt.subplots(1, len(archs), figsize=(3.6 * len(archs), 3.0), squeeze=False)
+    for ax, arch in zip(axes[0], archs, strict=True):
+        sub = curves[curves["arch"] == arch]
+        labels = sub.drop_duplicates("step").sort_values("step")["layer"].tolist()
+        for method, g in sub.groupby("method", sort=False):
+            m = g.groupby("step")[measure].mean()
+            line, = ax.plot(m.index, m.to_numpy(), marker="o", ms=3, label=method.replace("_", " "))
+            if floor is not None and method in set(floor["method"]):
+                ax.axhline(float(floor.loc[floor["method"] == method, "mean"].iloc[0]), ls=":", lw=1,
+                           color=line.get_color())
+        ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right", fontsize=6)
+        ax.set_title(arch, fontsize=8)
+        ax.set_ylabel(f"{measure} with the trained map")
+    axes[0, -1].legend(fontsize=6, frameon=False)
+    fig.tight_layout()
+    return fig

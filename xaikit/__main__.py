@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             for study, nb in done.items():
                 print(f"{study}: figures and tables in {nb.parent}")
         else:
-            _runner.build_book(args.profile, args.data_root, execute=not args.no_execute,
-                               replicate=not args.no_replication)
+            from .book import build_book
+
+            build_book(args.profile, args.data_root, execute=not args.no_execute,
+                       replicate=not args.no_replication)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ import torch
 
 from .._validation import check_float, check_int, check_option
 from ._randomisation import _prepare_pair, spearman_correlation, ssim
+from ._registry import register_metric
 
 __all__ = ["AGREEMENTS", "agreement_table", "map_agreement", "random_pair_similarity", "top_k_iou"]
 
@@ -40,6 +41,7 @@ def _top_k_count(k: int | float, p: int, ctx: str) -> int:
     return check_int("k", int(k), min_value=1, max_value=p, context=ctx)
 
 
+@register_metric("top_k_iou", kind="agreement", needs=("attributions", "other"))
 def top_k_iou(attributions, other, *, k: int | float = 0.1, sign: str = "signed", normalise: str = "none",
               channel_reduce: str = "sum") -> torch.Tensor:
     """Intersection over union of the top-``k`` pixels of two maps of each sample.

@@ -194,8 +194,7 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     ValueError
         naming the argument or the grid cell, before any cell starts.
     """
-    from ..report import git_commit, package_versions
-    from ..report._manifest import TRACKED_PACKAGES
+    from ..report import TRACKED_PACKAGES, git_commit, package_versions
 
     check_option("study", study, _studies())
     stream = None if quiet else (stream or sys.stdout)

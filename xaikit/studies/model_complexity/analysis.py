@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "METRICS", "arch_depth", "arch_label", "block_layers", "classification_scores", "collect_scores",
+    "METRIC_LABELS", "arch_depth", "arch_label", "block_layers", "classification_scores", "collect_scores",
     "explainer_settings", "format_mean_sd", "kruskal_vs_paper", "load_splits", "paper_scores", "paper_table",
     "parameters_vs_paper", "performance_vs_paper", "posthoc_tests", "random_margin", "sanity_check",
     "score_summary", "scores_vs_paper", "train_models", "Explained", "explain_and_score", "sanity_final",
-    "performance", "replication_values", "split_counts", "training_table", "ACCURACY_BAR", "BASELINES",
+    "performance", "replication_values", "split_counts", "training_table", "ACCURACY_BAR", "MODEL_FREE_BASELINES",
     "baseline_scores", "cell_intervals", "localisation_table", "mark_true_targets", "paired_tests",
     "predicted_labels", "predicted_target_scores", "target_table",
 ]
@@ -49,7 +49,7 @@ def paper_scores(metric: str) -> dict[tuple[str, int, str], tuple[float, float]]
 
 
 #: The two localisation metrics, in the paper's order: name -> short label.
-METRICS: dict[str, str] = {"relevance_rank_accuracy": "RRA", "positive_attribution_ratio": "PAR"}
+METRIC_LABELS: dict[str, str] = {"relevance_rank_accuracy": "RRA", "positive_attribution_ratio": "PAR"}
 
 
 
@@ -202,7 +202,7 @@ def score_summary(scores: pd.DataFrame) -> pd.DataFrame:
 def scores_vs_paper(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Table 3 (RRA) or 4 (PAR) as printed: rows class × model, per method "ours" and "paper" cells,
     each "mean (SD)"; a "random" column gives the mean random-map baseline of the class."""
-    check_option("metric", metric, list(METRICS), context="scores_vs_paper")
+    check_option("metric", metric, list(METRIC_LABELS), context="scores_vs_paper")
     s = summary[summary["metric"] == metric].copy()
     if s.empty:
         raise ValueError(f"scores_vs_paper: no rows for metric {metric!r}")
@@ -417,7 +417,7 @@ def replication_values(folder) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- beyond the paper (issue 18)
 #: The model-free maps every figure and verdict is measured against (see :data:`xaikit.explain.MODEL_FREE_MAPS`).
-BASELINES = ("random", "smoothed_random", "sobel", "intensity", "organ", "random_in_organ")
+MODEL_FREE_BASELINES = ("random", "smoothed_random", "sobel", "intensity", "organ", "random_in_organ")
 #: The accuracy every compared model must reach before any complexity claim (the paper's are 0.96–0.98).
 ACCURACY_BAR = 0.90
 
@@ -467,7 +467,7 @@ def target_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def baseline_scores(run, ex: Explained, test) -> pd.DataFrame:
-    """Every model-free map of :data:`BASELINES` on the explained images, scored with RRA and PAR by the same
+    """Every model-free map of :data:`MODEL_FREE_BASELINES` on the explained images, scored with RRA and PAR by the same
     metric code as the models' maps (``arch = "model-free"``, ``method`` = the baseline). The smoothed random map
     matches the spatial autocorrelation of the first model's maps of the first method."""
     import torch
@@ -481,7 +481,7 @@ def baseline_scores(run, ex: Explained, test) -> pd.DataFrame:
     first = next(iter(ex.maps.values())) if ex.maps else None
     classes = np.asarray(test.class_names)[np.asarray(ex.y)]
     frames = []
-    for name in BASELINES:
+    for name in MODEL_FREE_BASELINES:
         if name in ("organ", "random_in_organ") and organ is None:
             continue
         a = model_free_map(name, ex.x, organ_masks=organ, evidence_masks=masks, reference_maps=first, seed=run.seed)

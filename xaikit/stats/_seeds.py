@@ -15,7 +15,7 @@ import pandas as pd
 from scipy import stats as ss
 
 from .._validation import check_float, check_int
-from ._frame import as_list, check_frame, cells
+from ._frame import as_list, cells, check_frame
 
 __all__ = ["replicated", "seed_summary"]
 

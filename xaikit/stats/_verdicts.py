@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_float, check_int
-from ._frame import as_list, check_frame, cells
+from ._frame import as_list, cells, check_frame
 from ._seeds import replicated
 
 __all__ = ["LOCALISATION_VERDICTS", "DEPTH_VERDICTS", "accuracy_parity", "depth_effect_verdicts",

@@ -104,4 +104,4 @@ def test_float16_maps_score_exactly_as_the_same_values_in_float64(metric, case):
     assert got.reasons() == ref.reasons()
     assert got.scores.dtype == torch.float64
     # a NaN always comes with its reason
-    assert all(r for v, r in zip(got.scores.tolist(), got.reasons()) if v != v)
+    assert all(r for v, r in zip(got.scores.tolist(), got.reasons(), strict=True) if v != v)

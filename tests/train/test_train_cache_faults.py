@@ -16,7 +16,7 @@ import pytest
 import torch
 
 import xaikit
-from xaikit.train import CacheLockTimeout, CacheWarning, state_hash, train_cached, training_log
+from xaikit.train import CacheLockTimeout, CacheWarning, state_hash, training_log
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _train_worker as worker  # noqa: E402

@@ -13,6 +13,6 @@ from ._evaluate import confusion_matrix, evaluate, evaluate_logits, roc_auc, you
 from ._fit import FitResult, fit, predict_logits, resolve_device, state_hash
 
 __all__ = ["AUGMENTATIONS", "Augment", "CACHE_FORMAT", "CacheLockTimeout", "CacheWarning", "FitResult",
-           "TrainConfig", "cache_key", "confusion_matrix", "default_cache_dir", "evaluate", "evaluate_logits", "fit", "get_augmentation",
-           "per_sample", "predict_logits", "resolve_device", "roc_auc", "state_hash", "train_cached",
-           "training_log", "youden_thresholds"]
+           "TrainConfig", "cache_key", "confusion_matrix", "default_cache_dir", "evaluate", "evaluate_logits",
+           "fit", "get_augmentation", "per_sample", "predict_logits", "resolve_device", "roc_auc", "state_hash",
+           "train_cached", "training_log", "youden_thresholds"]

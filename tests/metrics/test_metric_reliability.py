@@ -105,3 +105,68 @@ def test_float16_maps_score_exactly_as_the_same_values_in_float64(metric, case):
     assert got.scores.dtype == torch.float64
     # a NaN always comes with its reason
     assert all(r for v, r in zip(got.scores.tolist(), got.reasons(), strict=True) if v != v)
+
+
+# --------------------------------------------------------------------------- item 14
+def test_blocked_auroc_and_auprc_equal_sklearn_row_by_row():
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    from xaikit.metrics._ranking import row_blocks
+
+    g = torch.Generator().manual_seed(3)
+    a = torch.round(torch.randn(40, 1, 12, 12, generator=g) * 2) / 2  # float32, ties
+    s = torch.rand(40, 1, 12, 12, generator=g) < 0.3
+    assert len(row_blocks(a.flatten(1))) > 3  # several blocks are exercised
+    got_roc, got_ap = xm.auroc(a, s).numpy(), xm.auprc(a, s).numpy()
+    for i in range(len(a)):
+        y, score = s[i].flatten().numpy(), a[i].flatten().double().numpy()
+        assert got_roc[i] == pytest.approx(roc_auc_score(y, score), abs=1e-12)
+        assert got_ap[i] == pytest.approx(average_precision_score(y, score), abs=1e-12)
+
+
+def test_chunked_device_sort_gives_the_exact_kth_value_and_hits():
+    from xaikit.metrics._select import _CHUNK, _kth_torch, _topk_hits_numpy, _topk_hits_torch
+
+    g = torch.Generator().manual_seed(4)
+    n = 2 * _CHUNK + 5
+    a = torch.round(torch.randn(n, 50, generator=g) * 3)
+    s = torch.rand(n, 50, generator=g) < 0.3
+    k = torch.randint(1, 51, (n,), generator=g)
+    ref = np.array([np.sort(row)[::-1][kk - 1] for row, kk in zip(a.numpy(), k.tolist(), strict=True)])
+    np.testing.assert_array_equal(_kth_torch(a, k).numpy(), ref)
+    for ties in ("average", "first", "min", "max"):
+        np.testing.assert_allclose(_topk_hits_torch(a, s, k, ties).numpy(),
+                                   _topk_hits_numpy(a.numpy(), s.numpy(), k.numpy(), ties), rtol=0, atol=1e-12)
+
+
+_MEMORY_PROBE = """
+import resource, sys, torch
+import xaikit.metrics as xm
+torch.set_num_threads(1)
+g = torch.Generator().manual_seed(0)
+a = torch.randn(64, 1, 224, 224, generator=g)
+s = torch.rand(64, 1, 224, 224, generator=g) < 0.1
+fn = getattr(xm, sys.argv[1])
+fn(a[:2, :, :16, :16], s[:2, :, :16, :16])
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+fn(a, s)
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024 / a.nbytes)
+"""
+
+
+@pytest.mark.slow  # a fresh interpreter per metric (peak RSS is per process): ~3 s each on an idle machine
+@pytest.mark.parametrize("metric", ["auprc", "auroc"])
+def test_ranking_metrics_peak_extra_memory_is_at_most_four_times_the_input(metric):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(xm.__file__).parents[2])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([root, os.environ.get("PYTHONPATH", "")]),
+           "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, metric], env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    ratio = float(out.stdout.split()[-1])  # peak resident growth / input bytes (12.8 MB of float32)
+    assert ratio <= 4.0, f"{metric}: extra memory {ratio:.1f}x the input"

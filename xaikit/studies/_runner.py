@@ -101,9 +101,11 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
               progress: bool = False) -> Path:
     """Execute ``notebooks/<study>.ipynb`` with a profile and overrides; return the executed notebook's path.
 
-    Parameters are validated before the kernel starts. Results (CSV, figures,
+    Parameters, paths and cross-parameter rules (:func:`~xaikit.studies._preflight.preflight`) are
+    checked before the kernel starts and before any folder is made. Results (CSV, figures,
     ``manifest.json``) go to ``output_dir``, by default
-    ``results/<study>/<profile>/<overrides>``; the executed notebook goes to
+    ``results/<study>/<profile>/<overrides>``; an ``output_dir`` among the overrides is honoured
+    (given both ways with different values, it is refused). The executed notebook goes to
     ``notebook_out``, by default ``<output_dir>/<study>.ipynb``.
 
     Examples
@@ -111,10 +113,16 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
     ``run_study("01_model_complexity", "smoke", {"seed": 7})`` is what
     ``python -m xaikit run 01_model_complexity --profile smoke -p seed 7`` does.
     """
-    import papermill as pm
+    from ._preflight import preflight
 
     check_option("study", study, studies())
     overrides = dict(overrides or {})
+    if overrides.get("output_dir") is not None:  # `-p output_dir DIR` means what it says
+        given = Path(str(overrides.pop("output_dir")))
+        if output_dir is not None and Path(output_dir).resolve() != given.resolve():
+            raise ValueError(f"output_dir is given twice with different values: {str(output_dir)!r} and "
+                             f"parameter output_dir={str(given)!r}; give it once")
+        output_dir = given
     validate_params(study, overrides, partial=True)
     params = load_profile(profile, study)
     params.update(overrides)
@@ -123,6 +131,9 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
     output_dir = Path(output_dir).resolve()
     params["output_dir"] = str(output_dir)
     validate_params(study, params)
+    preflight(study, params)
+    import papermill as pm
+
     notebook_out = Path(notebook_out) if notebook_out else output_dir / f"{study}.ipynb"
     notebook_out.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)

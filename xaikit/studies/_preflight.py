@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ._params import PHANTOMS
+from ._spec import PHANTOMS
 
 __all__ = ["preflight"]
 

@@ -7,6 +7,13 @@
 4. surrogate: a depth-3 tree on the concepts imitating the CNN: held-out fidelity, size, features named;
 5. feature visualisation: correlation of the COVID-19 logit maximiser with the class's mean lesion template.
 
+Measured with the defaults and --epochs 15 (seed 0, easy preset, 32 px, 600/200 images, one busy CPU thread):
+smallcnn 0.945; counterfactual r 0.173 (tv=5: 0.297; saliency 0.241), flip rate 1.00, RMA 0.112 vs a mask share
+of 0.041, 0.9-1.4 s/image; ProtoPNet 0.845 vs plain backbone 0.890, 4-6 ms/image per map; concepts 0.934, task
+0.945 -> 1.000 with every concept intervened (+0.055); surrogate fidelity 0.945, 4 leaves, depth 3, uses n_lesions
+and lesion_area only (precision 1.00); feature visualisation r -0.15 with the lesion template (healthy logit
++0.17), about 4 s/image.
+
 Usage: python -u benchmarks/bench_families.py [--size 32] [--n-train 600] [--n-test 200] [--epochs 6] [--seed 0]
 """
 from __future__ import annotations

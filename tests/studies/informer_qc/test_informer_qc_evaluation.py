@@ -19,8 +19,8 @@ def _run(seed=0, n=120):
     run = QCRun(NAMES, y, y, p, p)
     run.y_val, run.pred_val = y, p
     # entropy: high where wrong (declared "above"); an INFORMER score: low where wrong (declared "below")
-    run.scores_test = {"entropy": wrong + rng.normal(0, 0.5, (n, 3)), "informer_lrp": -wrong + rng.normal(0, 0.5, (n, 3)),
-                       "tta": rng.normal(0, 1, (n, 3))}
+    run.scores_test = {"entropy": wrong + rng.normal(0, 0.5, (n, 3)),
+                       "informer_lrp": -wrong + rng.normal(0, 0.5, (n, 3)), "tta": rng.normal(0, 1, (n, 3))}
     run.scores_val = {k: v.copy() for k, v in run.scores_test.items()}
     run.flags_test = {k: np.zeros((n, 3), bool) for k in run.scores_test}
     run.flags_test["entropy"][:, 0] = wrong[:, 0] > 0  # perfect flags in class a

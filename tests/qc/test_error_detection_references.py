@@ -285,3 +285,17 @@ def test_conclusion_regime_branches():
     assert "Error detection is undefined for a" in undefined
     with pytest.raises(ValueError, match="detection"):
         qc_conclusion(det.drop(columns="verdict"), rnd, _paired([]))
+
+
+def test_random_flags_when_a_class_has_no_predicted_positive():
+    """A class the classifier never predicts positive (an empty hypergeometric population) is still scored."""
+    from xaikit.qc import beats_random
+
+    y = np.array([[1, 0], [0, 0], [1, 0], [0, 0]])
+    p = np.zeros((4, 2), int)
+    flags = np.array([[1, 0], [0, 1], [0, 0], [0, 0]], bool)
+    out = beats_random(y, p, flags).set_index("class")
+    # class 0: one random flag among 4 predictions hits one of the 2 false negatives with probability 1/2,
+    # giving F1 2/3 (flipping it), else F1 0: expected 1/3
+    assert out.loc["0", "f1_random"] == pytest.approx(1 / 3)
+    assert np.isfinite(out["p"]).all()

@@ -238,6 +238,16 @@ def test_failing_cell_is_retried_then_recorded_while_the_others_complete(client,
     assert sorted(tables["scores"]["cell"].unique()) == ["seed=1", "seed=3"]
 
 
+def test_a_kernel_that_failed_to_start_gets_one_more_run_without_retries(client, tmp_path):
+    runs = tmp_path / "runs"
+    record = run_sweep(STUDY, "smoke", {"seed": [1]}, results_root=tmp_path, client=client, retries=0, quiet=True,
+                       command=fake(runs) + " --kernel-fails-once")
+    cell = record["cells"]["seed=1"]
+    assert cell["status"] == "done" and cell["attempts"] == 2 and cell["transient_retry"]
+    assert "Kernel didn't respond" in Path(cell["log"]).with_name("seed=1.attempt1.log").read_text()
+    assert lines(runs / "starts.log") == ["seed=1", "seed=1"]
+
+
 def test_cell_is_killed_at_its_timeout(client, tmp_path):
     import psutil
 

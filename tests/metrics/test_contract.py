@@ -216,9 +216,9 @@ NOT_SCORES = {"deletion_curve", "insertion_curve", "curve_auc", "otsu_threshold"
               "agreement_table", "random_pair_similarity",  # a table of agreements; a floor over random map pairs
               "random_baseline", "random_attribution_scores",  # the chance level of a mask, random maps scored
               "body_mask", "image_regions", "mass_fractions",  # regions and a per-region table
-              # fail the contract today (NaN for a constant map without a reason; max_sensitivity's noise
-              # depends on the batch position): registered once fixed
-              "map_agreement", "max_sensitivity"}
+              # fails the contract today (its noise depends on the batch position, NaN without a reason):
+              # registered once fixed
+              "max_sensitivity"}
 
 
 def test_every_exported_scoring_function_is_registered():

@@ -14,7 +14,7 @@ import torch
 from ._checks import EMPTY_MASK, FULL_MASK, finish, new_codes, prepare, set_code
 from ._registry import register_metric
 
-__all__ = ["auroc", "auprc", "row_blocks"]
+__all__ = ["auroc", "auprc"]
 
 _BYTES_PER_PIXEL = 50  # sort values + int64 order + tie-group indices + float64 running sums, per pixel
 

@@ -101,7 +101,7 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
               progress: bool = False) -> Path:
     """Execute ``notebooks/<study>.ipynb`` with a profile and overrides; return the executed notebook's path.
 
-    Parameters, paths and cross-parameter rules (:func:`~xaikit.studies._preflight.preflight`) are
+    Parameters, paths and cross-parameter rules (``xaikit.studies._preflight.preflight``) are
     checked before the kernel starts and before any folder is made. Results (CSV, figures,
     ``manifest.json``) go to ``output_dir``, by default
     ``results/<study>/<profile>/<overrides>``; an ``output_dir`` among the overrides is honoured

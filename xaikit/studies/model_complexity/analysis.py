@@ -54,29 +54,34 @@ METRIC_LABELS: dict[str, str] = {"relevance_rank_accuracy": "RRA", "positive_att
 
 
 def arch_depth(arch: str) -> int | None:
-    """ResNet depth of a registered model name (``paper003_resnet50`` → 50), None if not a ResNet.
+    """ResNet depth of a registered model name (``paper003_resnet50`` → 50; the width-reduced
+    ``paper003_resnet50_w16`` too), None if not a ResNet.
 
     Examples
     --------
-    >>> arch_depth("paper003_resnet101"), arch_depth("resnet18"), arch_depth("smallcnn")
-    (101, 18, None)
+    >>> arch_depth("paper003_resnet101"), arch_depth("resnet18"), arch_depth("paper003_resnet18_w16"), arch_depth("x")
+    (101, 18, 18, None)
     """
-    found = re.fullmatch(r"(?:paper003_)?resnet(\d+)", arch)
+    found = re.fullmatch(r"(?:paper003_)?resnet(\d+)(?:_w\d+)?", arch)
     return int(found.group(1)) if found else None
 
 
 def arch_label(arch: str) -> str:
-    """A display name: ``paper003_resnet18`` → "ResNet-18", ``resnet18`` → "ResNet-18 (torchvision)".
+    """A display name: ``paper003_resnet18`` → "ResNet-18", ``paper003_resnet18_w16`` → "ResNet-18 (width 16)",
+    ``resnet18`` → "ResNet-18 (torchvision)".
 
     Examples
     --------
-    >>> arch_label("paper003_resnet34"), arch_label("resnet34"), arch_label("smallcnn")
-    ('ResNet-34', 'ResNet-34 (torchvision)', 'smallcnn')
+    >>> arch_label("paper003_resnet34"), arch_label("paper003_resnet34_w8"), arch_label("resnet34")
+    ('ResNet-34', 'ResNet-34 (width 8)', 'ResNet-34 (torchvision)')
     """
     depth = arch_depth(arch)
     if depth is None:
         return arch
-    return f"ResNet-{depth}" if arch.startswith("paper003_") else f"ResNet-{depth} (torchvision)"
+    if not arch.startswith("paper003_"):
+        return f"ResNet-{depth} (torchvision)"
+    width = re.search(r"_w(\d+)$", arch)
+    return f"ResNet-{depth}" + (f" (width {width.group(1)})" if width else "")
 
 
 def format_mean_sd(mean: float, sd: float, digits: int = 3) -> str:
@@ -302,12 +307,15 @@ def split_counts(splits: dict) -> pd.DataFrame:
 
 def train_models(run, splits: dict) -> dict:
     """Every architecture of ``archs`` trained (or loaded from the model cache) with the run's settings, keeping the
-    checkpoint with the lowest validation cross-entropy as the paper does. Returns arch → fit."""
+    checkpoint with the lowest validation cross-entropy as the paper does; with ``early_stopping`` > 0, training
+    stops once the validation loss has not improved for that many epochs (a validation plateau). Returns
+    arch → fit."""
     from ...train import TrainConfig, train_cached
 
     p = run.params
+    extra = dict(early_stopping=p["early_stopping"], monitor="val_loss") if p.get("early_stopping") else {}
     config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"], lr=p["lr"],
-                         momentum=p["momentum"], seed=run.seed, device=p["device"], select="val_loss")
+                         momentum=p["momentum"], seed=run.seed, device=p["device"], select="val_loss", **extra)
     names = list(splits["test"].class_names)
     fits = {arch: train_cached(arch, 1, len(names), splits["train"], splits["val"], config) for arch in p["archs"]}
     run.timings["training"] = sum(fit.seconds for fit in fits.values())

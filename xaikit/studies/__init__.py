@@ -2,13 +2,13 @@
 that runs them.
 
 Each study is a subpackage — ``phantoms``, ``model_complexity`` (study 1), ``informer_qc`` (study 2),
-``shap_transfer`` (study 3) — with ``spec`` (its parameters, profiles and published tables),
-``analysis`` (the numbers), ``figures`` and ``text`` (every sentence of its conclusion that depends on
-the numbers). A notebook validates its parameters with :func:`start_run` and calls into those
+``shap_transfer`` (study 3), ``methods_atlas`` (study 4) — with ``spec`` (its parameters, profiles and published
+tables), ``analysis`` (the numbers), ``figures`` and ``text`` (every sentence of its conclusion that depends
+on the numbers). A notebook validates its parameters with :func:`start_run` and calls into those
 modules; :func:`run_study` executes a notebook with papermill, :func:`load_published` reads the
 published numbers it is compared with. Importing this package stays light (no torch, no pandas).
 """
-from . import informer_qc, model_complexity, phantoms, shap_transfer  # noqa: F401  (registers the studies)
+from . import informer_qc, methods_atlas, model_complexity, phantoms, shap_transfer  # noqa: F401  (registers the studies)
 from ._params import STUDY_PARAMS, validate_params
 from ._published import load_published, published_tables
 from ._replication import Replication, replicate, replication_figure, replication_text

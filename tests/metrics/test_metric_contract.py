@@ -1,4 +1,4 @@
-"""One contract over the whole metric registry (as tests/explain/test_contract.py over the explainers).
+"""One contract over the whole metric registry (as tests/explain/test_explainer_contract.py over the explainers).
 
 Every registered metric, called by name with the inputs its spec says it needs:
 

@@ -36,6 +36,13 @@ def reference_predictions(y_true, y_pred) -> dict[str, np.ndarray]:
     return {"no_qc": p, "flip_all": 1 - p, "oracle": y.copy()}
 
 
+def _pmf(k: np.ndarray | int, population: int, successes: int, draws: int) -> np.ndarray:
+    """Hypergeometric pmf that is exact for zero draws (scipy gives NaN for an empty population)."""
+    if draws == 0:
+        return (np.asarray(k) == 0).astype(np.float64)
+    return hypergeom.pmf(k, population, successes, draws)
+
+
 def _random_f1_distribution(tp: int, fp: int, fn: int, tn: int, m: int, action: str) -> tuple[np.ndarray, ...]:
     """Exact distribution (values, probabilities) of one class's F1 after acting on m flags drawn uniformly
     without replacement from its N = tp + fp + fn + tn predictions.
@@ -46,10 +53,10 @@ def _random_f1_distribution(tp: int, fp: int, fn: int, tn: int, m: int, action: 
     n, pp = tp + fp + fn + tn, tp + fp
     vals, probs = [], []
     for u in range(max(0, m - (n - pp)), min(m, pp) + 1):
-        pu = hypergeom.pmf(u, n, pp, m)
+        pu = _pmf(u, n, pp, m)
         a_tp = np.arange(max(0, u - fp), min(u, tp) + 1)
         a_fn = np.arange(max(0, (m - u) - tn), min(m - u, fn) + 1)
-        p2 = pu * np.outer(hypergeom.pmf(a_tp, pp, tp, u), hypergeom.pmf(a_fn, n - pp, fn, m - u))
+        p2 = pu * np.outer(_pmf(a_tp, pp, tp, u), _pmf(a_fn, n - pp, fn, m - u))
         at, af = np.meshgrid(a_tp, a_fn, indexing="ij")
         afp, atn = u - at, (m - u) - af
         if action == "flip":
@@ -93,7 +100,7 @@ def random_flags_f1(y_true, y_pred, n_flagged, *, action: str = "flip") -> np.nd
     --------
     >>> y, p = [[1], [0], [1], [0]], [[1], [1], [0], [0]]   # F1 0.5 before QC
     >>> random_flags_f1(y, p, 0).tolist(), random_flags_f1(y, p, 4).tolist()
-    [0.5, 0.5]
+    ([0.5], [0.5])
     """
     y, p, m = _check(y_true, y_pred, n_flagged, action, "random_flags_f1")
     tp, fp, fn, tn = _counts(y, p)

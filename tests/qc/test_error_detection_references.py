@@ -154,6 +154,8 @@ def test_random_flags_edge_cases_are_exact():
     np.testing.assert_allclose(random_flags_f1(y, p, 0), qc_metrics(y, p)["f1"].to_numpy()[:2])
     np.testing.assert_allclose(random_flags_f1(y, p, 30), qc_metrics(y, 1 - p)["f1"].to_numpy()[:2])
     np.testing.assert_allclose(random_flags_f1(y, p, 30, action="defer"), 1.0, rtol=0, atol=1e-12)
+    # all predictions negative (no predicted positive): one of a FN and a TN flagged -> F1 1 or 0, expectation 0.5
+    assert random_flags_f1([[1], [0]], [[0], [0]], 1).tolist() == [0.5]
     with pytest.raises(ValueError, match="n_flagged"):
         random_flags_f1(y, p, 31)
     with pytest.raises(ValueError, match="action"):

@@ -89,7 +89,8 @@ def error_detection_auroc(scores, y_true, y_pred, *, direction: str = "declared"
     -------
     DataFrame, one row per class, then "mean" (the mean of the per-class AUROCs) and "pooled" (the AUROC of
     the oriented scores rank-normalised within each class, all image × class pairs together): class,
-    direction, auroc, low, high, auroc_opposite (1 − auroc: the opposite orientation), verdict ("detects"
+    direction_source (the ``direction`` argument), direction (per class; "mixed" on the pooled rows when
+    classes differ), auroc, low, high, auroc_opposite (1 − auroc: the opposite orientation), verdict ("detects"
     if the interval lies above 0.5, "opposite" if below, "chance", or "undefined"), n, n_wrong.
     A class without a wrong (or without a right) prediction has AUROC NaN and is left out of both pools.
 
@@ -159,7 +160,8 @@ def error_detection_auroc(scores, y_true, y_pred, *, direction: str = "declared"
         finite = reps[np.isfinite(reps)]
         low, high = (np.quantile(finite, [alpha, 1 - alpha]) if np.isfinite(est) and finite.size
                      else (np.nan, np.nan))
-        rows.append({"class": name, "direction": d, "auroc": est, "low": float(low), "high": float(high),
+        rows.append({"class": name, "direction_source": direction, "direction": d, "auroc": est, "low": float(low),
+                     "high": float(high),
                      "auroc_opposite": 1.0 - est, "verdict": _verdict(low, high),
                      "n": n if name != "pooled" else n * int(defined.sum()), "n_wrong": n_wrong})
     return pd.DataFrame(rows)

@@ -36,9 +36,9 @@ def reference_predictions(y_true, y_pred) -> dict[str, np.ndarray]:
     return {"no_qc": p, "flip_all": 1 - p, "oracle": y.copy()}
 
 
-def _pmf(k, population: int, successes: int, draws: int) -> np.ndarray:
-    """Hypergeometric pmf that also covers an empty population (scipy gives NaN there): 1 at k = 0."""
-    if population == 0:
+def _pmf(k: np.ndarray | int, population: int, successes: int, draws: int) -> np.ndarray:
+    """Hypergeometric pmf that is exact for zero draws (scipy gives NaN for an empty population)."""
+    if draws == 0:
         return (np.asarray(k) == 0).astype(np.float64)
     return hypergeom.pmf(k, population, successes, draws)
 
@@ -100,7 +100,7 @@ def random_flags_f1(y_true, y_pred, n_flagged, *, action: str = "flip") -> np.nd
     --------
     >>> y, p = [[1], [0], [1], [0]], [[1], [1], [0], [0]]   # F1 0.5 before QC
     >>> random_flags_f1(y, p, 0).tolist(), random_flags_f1(y, p, 4).tolist()
-    [0.5, 0.5]
+    ([0.5], [0.5])
     """
     y, p, m = _check(y_true, y_pred, n_flagged, action, "random_flags_f1")
     tp, fp, fn, tn = _counts(y, p)

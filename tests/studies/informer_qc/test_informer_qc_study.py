@@ -100,9 +100,8 @@ def test_paired_bootstrap_differences_match_the_f1_table(out):
 
 def test_conclusion_is_generated_from_the_saved_numbers(out):
     """The chapter's verdict text is qc_conclusion of the saved tables, word for word."""
-    from xaikit.studies.informer import method_label
-
     from xaikit.qc import qc_conclusion
+    from xaikit.studies.informer_qc.analysis import method_label
 
     det = pd.read_csv(out / "error_detection_auroc.csv")
     if "direction_source" in det:

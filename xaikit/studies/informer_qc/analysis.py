@@ -120,7 +120,7 @@ def run_qc(model: torch.nn.Module, x_val: torch.Tensor, y_val, x_test: torch.Ten
     for m in methods:
         t0 = time.perf_counter()
         # class_maps batches images for the gradient methods, image x class rows for the others (LRP, ...)
-        rows = batch_size if m in ("input_x_gradient", "saliency") else batch_size * len(class_names)
+        rows = batch_size if m in ("input_x_gradient", "saliency", "lrp") else batch_size * len(class_names)
         mon = Informer(m, method_params=(method_params or {}).get(m), batch_size=rows, **settings)
         maps_val, maps_test = mon.maps(model, x_val), mon.maps(model, x_test)
         run.maps_test[f"informer_{m}"] = maps_test
@@ -383,7 +383,7 @@ def replication_values(folder) -> dict[str, float]:
     out = {"classifier macro AUC (test)": float(m["mean_auc"]["test"])}
     out.update({f"mean F1 after QC, {method_label(k)}": float(v) for k, v in m["mean_f1"].items()})
     auc = pd.read_csv(folder / "error_detection_auroc.csv")
-    mean = auc[(auc["class"] == "mean") & (auc["kind"] == "declared")]
+    mean = auc[(auc["class"] == "mean") & (auc["direction_source"] == "declared")]
     out.update({f"error-detection AUROC (mean over findings, declared direction), {method_label(k)}": float(v)
                 for k, v in zip(mean["method"], mean["auroc"], strict=True)})
     return out
@@ -399,6 +399,7 @@ class Evaluation:
     references: pd.DataFrame
     vs_random: pd.DataFrame
     paired: pd.DataFrame
+    per_image: pd.DataFrame
 
     def labelled(self, frame: pd.DataFrame, cls: str = "mean") -> pd.DataFrame:
         """The rows of ``frame`` for class ``cls``, methods by their display names, indexed by method."""
@@ -411,7 +412,7 @@ class Evaluation:
     def detection_wide(self) -> pd.DataFrame:
         d = self.detection.assign(cell=lambda f: f["auroc"].map("{:.3f}".format) + " [" + f["low"].map(
             "{:.2f}".format) + ", " + f["high"].map("{:.2f}".format) + "]")
-        return d.pivot_table(index=["method", "kind"], columns="class", values="cell", aggfunc="first",
+        return d.pivot_table(index=["method", "direction_source"], columns="class", values="cell", aggfunc="first",
                              sort=False).rename(index=method_label, level=0)
 
 
@@ -419,8 +420,8 @@ def evaluate_monitors(run_: QCRun, order: Sequence[str], *, action: str, n_boot:
     """Per monitor: :func:`xaikit.qc.error_detection_auroc` with the direction each score's rationale declares and
     with the direction learned on validation by AUROC; :func:`xaikit.qc.reference_table` (no QC, flip all, the
     oracle, random flags at each monitor's rate); :func:`xaikit.qc.beats_random`; and
-    :func:`xaikit.qc.paired_bootstrap_f1` of every INFORMER variant against entropy, TTA, no QC and random flags
-    at its own rate, over images."""
+    :func:`xaikit.qc.paired_bootstrap_f1` of every INFORMER variant against entropy, TTA and no QC, over images;
+    and the per-image scores and error indicators the AUROCs come from (``per_image``)."""
     from ...qc import beats_random, error_detection_auroc, paired_bootstrap_f1, reference_predictions, reference_table
 
     monitors = list(order[1:])
@@ -428,10 +429,10 @@ def evaluate_monitors(run_: QCRun, order: Sequence[str], *, action: str, n_boot:
     for m in monitors:
         common = dict(class_names=run_.class_names, n_boot=n_boot, seed=seed, score=m)
         frames.append(error_detection_auroc(run_.scores_test[m], run_.y_test, run_.pred_test, direction="declared",
-                                            **common).assign(method=m, kind="declared"))
+                                            **common).assign(method=m))
         frames.append(error_detection_auroc(run_.scores_test[m], run_.y_test, run_.pred_test, direction="learned",
                                             scores_val=run_.scores_val[m], y_val=run_.y_val, pred_val=run_.pred_val,
-                                            **common).assign(method=m, kind="learned on validation"))
+                                            **common).assign(method=m))
     detection = pd.concat(frames, ignore_index=True)
     refs = reference_table(run_.y_test, run_.pred_test, {m: run_.flags_test[m] for m in monitors}, action=action,
                            class_names=run_.class_names)
@@ -440,10 +441,15 @@ def evaluate_monitors(run_: QCRun, order: Sequence[str], *, action: str, n_boot:
                            for m in monitors], ignore_index=True)
     predictions = {**{m: run_.after_test[m] for m in order}, **reference_predictions(run_.y_test, run_.pred_test)}
     informers = [m for m in monitors if m.startswith("informer_")]
-    paired = paired_bootstrap_f1(run_.y_test, predictions, informers,
-                                 ["entropy", "tta", "no_qc", "flip_all", "oracle"], n_boot=max(n_boot, 200),
-                                 seed=seed, class_names=run_.class_names)
-    return Evaluation(detection, refs, vs_random, paired)
+    paired = paired_bootstrap_f1(run_.y_test, predictions, informers, ["entropy", "tta", "no_qc"],
+                                 n_boot=max(n_boot, 200), seed=seed, class_names=run_.class_names)
+    n, k = run_.y_test.shape
+    per_image = pd.concat([pd.DataFrame({"method": m, "image": np.repeat(np.arange(n), k),
+                                         "class": np.tile(run_.class_names, n),
+                                         "score": run_.scores_test[m].reshape(-1),
+                                         "wrong": (run_.pred_test != run_.y_test).reshape(-1).astype(int)})
+                           for m in monitors], ignore_index=True)
+    return Evaluation(detection, refs, vs_random, paired, per_image)
 
 
 def classifier_auc(performance: pd.DataFrame, class_names: Sequence[str]) -> dict[str, float]:

@@ -74,9 +74,9 @@ def replication_verdicts(folder) -> dict[str, str]:
     folder = Path(folder)
     out = {}
     det = pd.read_csv(folder / "error_detection_auroc.csv")
-    for r in det[(det["class"] == "mean") & (det["kind"] == "declared")].to_dict("records"):
+    for r in det[(det["class"] == "mean") & (det["direction_source"] == "declared")].to_dict("records"):
         out[f"{method_label(r['method'])} detects wrong predictions"] = r["verdict"]
-    rnd = pd.read_csv(folder / "vs_random_flags.csv")
+    rnd = pd.read_csv(folder / "beats_random.csv")
     for r in rnd[rnd["class"] == "mean"].to_dict("records"):
         out[f"{method_label(r['method'])} beats random flags at its rate"] = "yes" if r["beats"] else "no"
     paired = pd.read_csv(folder / "paired_bootstrap_f1.csv")
@@ -94,6 +94,6 @@ def evaluation_text(ev, performance: pd.DataFrame, class_names, *, seeds: pd.Dat
     from ...qc import qc_conclusion
     from .analysis import classifier_auc
 
-    declared = ev.detection[ev.detection["kind"] == "declared"]
+    declared = ev.detection[ev.detection["direction_source"] == "declared"]
     return qc_conclusion(declared, ev.vs_random, ev.paired, classifier_auc=classifier_auc(performance, class_names),
                          seeds=seeds, label=method_label)

@@ -14,7 +14,9 @@ def test_every_profile_is_complete_and_valid_for_every_study(profile):
     for study in studies():
         params = load_profile(profile, study)
         params["output_dir"] = "somewhere"
-        assert validate_params(study, params) == params
+        checked = validate_params(study, params)
+        assert {k: checked[k] for k in params} == params
+        assert set(checked) - set(params) <= {"replication_dir"}  # a nullable parameter left out is None
 
 
 def test_bad_value_names_parameter_and_suggests():

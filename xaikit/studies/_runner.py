@@ -10,6 +10,7 @@ from typing import Any
 
 from .._validation import check_option
 from ._params import validate_params
+from ._spec import PHANTOMS
 
 __all__ = ["NOTEBOOK_DIR", "PROFILES", "REAL_COUNTERPART", "ROOT", "hardware_table", "load_profile",
            "parse_value", "portable_path", "real_data_overrides", "regenerate_figures", "run_study", "studies",
@@ -68,7 +69,8 @@ def real_data_overrides(study: str, profile: str, data_root: str | Path | None) 
     Every dataset parameter (``dataset``, ``foreign_dataset``) whose profile value is a phantom is
     switched to the real dataset that phantom stands in for (:data:`REAL_COUNTERPART`), and
     ``data_root`` is set, so ``make book PROFILE=paper DATA_ROOT=/data`` runs every study on real data
-    (a study without a real counterpart, like the phantom chapter, only receives ``data_root``).
+    (a study without a real counterpart, like the phantom chapter, only receives ``data_root``; a study whose
+    dataset has no real counterpart among its choices, like the methods atlas, stays on the phantom).
 
     Examples
     --------
@@ -86,6 +88,8 @@ def real_data_overrides(study: str, profile: str, data_root: str | Path | None) 
         real = REAL_COUNTERPART.get(params.get(name))
         if name in spec and real in spec[name].choices:
             overrides[name] = real
+    if params.get("dataset") in PHANTOMS and "dataset" not in overrides:
+        return {}  # a study that needs the phantom's exact ground truth (the atlas) stays on it
     return overrides
 
 

@@ -447,10 +447,11 @@ def load_seed_data(p: Mapping[str, Any], seed: int) -> dict:
     """One seed's data: the clean train / val / test splits of the chest phantom and the same with the shortcut
     marker on every COVID-19 image (``shortcut=1``), all generated from ``seed``."""
     from ...data import load
+    from .spec import DATASET
 
     kw = dict(n=p["n_images"], image_size=p["image_size"], seed=seed, difficulty=p["difficulty"])
-    clean = {s: load(p["dataset"], s, **kw) for s in ("train", "val", "test")}
-    short = {s: load(p["dataset"], s, shortcut=1.0, **kw) for s in ("train", "val", "test")}
+    clean = {s: load(DATASET, s, **kw) for s in ("train", "val", "test")}
+    short = {s: load(DATASET, s, shortcut=1.0, **kw) for s in ("train", "val", "test")}
     return {"clean": clean, "shortcut": short}
 
 

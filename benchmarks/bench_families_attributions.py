@@ -46,6 +46,7 @@ def train(name: str, data, epochs: int, lr: float, seed: int):
 
 
 def score(model, name, params, x, masks, target):
+    label = name + "".join(f" {k}={v}" for k, v in params.items())
     explainer = get_explainer(name, **params)
     explainer.attribute(model, x[:1], target[:1])  # warm-up
     t0 = time.perf_counter()
@@ -53,13 +54,14 @@ def score(model, name, params, x, masks, target):
     per_image = (time.perf_counter() - t0) / len(x)
     rma = relevance_mass_accuracy(a, masks, sign="positive").nanmean().item()
     rra = relevance_rank_accuracy(a, masks).nanmean().item()
-    print(f"  {name:24s} RMA+ {rma:.3f}  RRA {rra:.3f}  {per_image:8.4f} s/image", flush=True)
+    print(f"  {label:30s} RMA+ {rma:.3f}  RRA {rra:.3f}  {per_image:8.4f} s/image", flush=True)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=1000)
     ap.add_argument("--size", type=int, default=64)
+    ap.add_argument("--difficulty", default="default")
     ap.add_argument("--vit-epochs", type=int, default=30)
     ap.add_argument("--cnn", default="smallcnn")
     ap.add_argument("--cnn-epochs", type=int, default=10)
@@ -68,9 +70,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
-    data = {s: load("chest_covid", s, n=args.n, image_size=args.size, seed=args.seed)
+    data = {s: load("chest_covid", s, n=args.n, image_size=args.size, seed=args.seed, difficulty=args.difficulty)
             for s in ("train", "val", "test")}
-    print(f"chest_covid {args.size}px n={args.n} threads={torch.get_num_threads()}", flush=True)
+    print(f"chest_covid {args.difficulty} {args.size}px n={args.n} threads={torch.get_num_threads()}", flush=True)
     vit = train("vit_tiny_phantom", data, args.vit_epochs, 1e-3, args.seed)
     cnn = train(args.cnn, data, args.cnn_epochs, 1e-3, args.seed)
 
@@ -87,6 +89,9 @@ def main() -> None:
     print(args.cnn)
     for name, params in CNN_METHODS:
         score(cnn, name, params, x, masks, target)
+    # Score-CAM on the rectified activations (the default CAM layer of a plain CNN is its last Conv2d)
+    relus = [n for n, m in cnn.named_modules() if isinstance(m, torch.nn.ReLU)]
+    score(cnn, "score_cam", {"layer": relus[-1]}, x, masks, target)
 
 
 if __name__ == "__main__":

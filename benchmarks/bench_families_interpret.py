@@ -7,7 +7,14 @@
 4. surrogate: a depth-3 tree on the concepts imitating the CNN: held-out fidelity, size, features named;
 5. feature visualisation: correlation of the COVID-19 logit maximiser with the class's mean lesion template.
 
-Usage: python benchmarks/bench_families.py [--size 48] [--n-train 600] [--n-test 200] [--epochs 8] [--seed 0]
+Measured with the defaults and --epochs 15 (seed 0, easy preset, 32 px, 600/200 images, one busy CPU thread):
+smallcnn 0.945; counterfactual r 0.173 (tv=5: 0.297; saliency 0.241), flip rate 1.00, RMA 0.112 vs a mask share
+of 0.041, 0.9-1.4 s/image; ProtoPNet 0.845 vs plain backbone 0.890, 4-6 ms/image per map; concepts 0.934, task
+0.945 -> 1.000 with every concept intervened (+0.055); surrogate fidelity 0.945, 4 leaves, depth 3, uses n_lesions
+and lesion_area only (precision 1.00); feature visualisation r -0.15 with the lesion template (healthy logit
++0.17), about 4 s/image.
+
+Usage: python -u benchmarks/bench_families.py [--size 32] [--n-train 600] [--n-test 200] [--epochs 6] [--seed 0]
 """
 from __future__ import annotations
 
@@ -35,7 +42,7 @@ from xaikit.interpret import (
     template_correlation,
 )
 from xaikit.models import ProtoPNet, create_model
-from xaikit.train import TrainConfig, fit, predict_logits
+from xaikit.train import predict_logits
 
 ZONE_COLS = [f"lesion_{z}" for z in ZONES]
 
@@ -48,18 +55,38 @@ def spatial_net(in_channels: int, outputs: int, size: int) -> nn.Module:
                          nn.Linear(32 * (size // 8) ** 2, outputs))
 
 
+def train_classifier(model: nn.Module, x: torch.Tensor, y: torch.Tensor, epochs: int, seed: int) -> nn.Module:
+    """AdamW with a one-cycle schedule (the recipe of tests/data/test_learnability.py)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-4)
+    steps = epochs * ((len(x) + 31) // 32)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=3e-3, total_steps=steps)
+    gen = torch.Generator().manual_seed(seed)
+    model.train()
+    with seeded(seed):
+        for _ in range(epochs):
+            for idx in torch.randperm(len(x), generator=gen).split(32):
+                loss = nn.functional.cross_entropy(model(x[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
+                sched.step()
+    return model.eval()
+
+
 def acc(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((predict_logits(model, x).argmax(1) == y).double().mean())
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--size", type=int, default=48)
+    ap.add_argument("--size", type=int, default=32)
     ap.add_argument("--n-train", type=int, default=600)
     ap.add_argument("--n-test", type=int, default=200)
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
+    torch.set_num_threads(args.threads)
     s, seed = args.size, args.seed
     tr = chest_covid(args.n_train, s, seed, difficulty="easy")
     te = chest_covid(args.n_test, s, seed + 1000, difficulty="easy")
@@ -68,17 +95,18 @@ def main() -> None:
     xte, yte = torch.from_numpy(te.images.copy()), torch.from_numpy(te.labels.copy())
     print(f"chest_covid easy {s}px train={len(xtr)} test={len(xte)} threads={torch.get_num_threads()}")
 
-    cfg = TrainConfig(epochs=args.epochs, batch_size=32, optimizer="adam", lr=2e-3, seed=seed, device="cpu",
-                      select="val_accuracy")
     with seeded(seed):
         cnn = create_model("smallcnn", 1, 2)
     t0 = time.perf_counter()
-    cnn = fit(cnn, (xtr, ytr), (xte, yte), cfg).model.eval()
+    cnn = train_classifier(cnn, xtr, ytr, args.epochs, seed)
     print(f"smallcnn: test accuracy {acc(cnn, xte, yte):.3f} ({time.perf_counter() - t0:.0f} s training)")
 
     # 1. Counterfactual vs the true counterfactual, on correctly classified COVID-19 test images.
     pred = predict_logits(cnn, xte).argmax(1)
     sel = torch.nonzero((yte == 1) & (pred == 1)).flatten()[:32]
+    if len(sel) == 0:
+        print("no correctly classified COVID-19 test image: using every COVID-19 image", flush=True)
+        sel = torch.nonzero(yte == 1).flatten()[:32]
     cf = get_explainer("counterfactual", n_steps=200, lr=0.01, l2=1.0, tv=1.0, clamp=(0.0, 1.0))
     t0 = time.perf_counter()
     maps = cf.attribute(cnn, xte[sel], 1)
@@ -94,6 +122,11 @@ def main() -> None:
     print(f"1. counterfactual: Pearson r with (image - twin) {np.mean(r):.3f} (saliency {np.mean(r_sal):.3f}); "
           f"flip rate {q['valid'].double().mean():.2f}; RMA {np.mean(rma):.3f} (mask share {share:.3f}); "
           f"L1 {q['l1'].mean():.4f}; {dt * 1e3:.0f} ms/image")
+    smooth = get_explainer("counterfactual", n_steps=200, lr=0.01, l2=1.0, tv=5.0, clamp=(0.0, 1.0))
+    maps5 = smooth.attribute(cnn, xte[sel], 1)
+    q5 = counterfactual_quality(cnn, xte[sel], maps5, 1)
+    r5 = [np.corrcoef(m.ravel(), t.ravel())[0, 1] for m, t in zip(maps5.numpy(), truth, strict=True)]
+    print(f"   with tv=5: r {np.mean(r5):.3f}; flip rate {q5['valid'].double().mean():.2f}", flush=True)
 
     # 2. Prototypes beside the plain backbone.
     with seeded(seed):
@@ -102,7 +135,9 @@ def main() -> None:
     t0 = time.perf_counter()
     fit_protopnet(proto, xtr, ytr, epochs=args.epochs, batch_size=32, lr=2e-3, seed=seed)
     t_proto = time.perf_counter() - t0
-    plain = fit(plain, (xtr, ytr), (xte, yte), cfg).model.eval()
+    t0 = time.perf_counter()
+    plain = train_classifier(plain, xtr, ytr, args.epochs, seed)
+    t_plain = time.perf_counter() - t0
     t0 = time.perf_counter()
     pm = get_explainer("prototype").attribute(proto, xte[sel], 1)
     dt = (time.perf_counter() - t0) / len(sel)
@@ -110,7 +145,8 @@ def main() -> None:
     pos = pos - pos.min(axis=(1, 2), keepdims=True)
     rma_p = [p[m].sum() / p.sum() for p, m in zip(pos, te.masks[sel.numpy(), 0], strict=True)]
     print(f"2. prototypes: ProtoPNet accuracy {acc(proto, xte, yte):.3f} (after push; {t_proto:.0f} s training) vs "
-          f"plain backbone {acc(plain, xte, yte):.3f}; prototype-map RMA {np.mean(rma_p):.3f}; {dt * 1e3:.1f} ms/image")
+          f"plain backbone {acc(plain, xte, yte):.3f} ({t_plain:.0f} s); "
+          f"prototype-map RMA {np.mean(rma_p):.3f}; {dt * 1e3:.1f} ms/image")
 
     # 3. Concept bottleneck on the generator's lesion zones.
     ctr_c = torch.tensor(phantom_concepts(tr)[ZONE_COLS].to_numpy(), dtype=torch.float32)
@@ -142,11 +178,10 @@ def main() -> None:
     # 5. Feature visualisation of the COVID-19 logit vs the mean lesion template.
     tpl = class_template(te.images, te_twin.images, te.labels, 1)
     t0 = time.perf_counter()
-    v = feature_visualisation(cnn, [1, 1, 1], (1, s, s), n_steps=256, lr=0.05, base=float(tr.images.mean()),
-                              seed=seed)
+    base = torch.from_numpy(tr.images[tr.labels == 0].mean(0))  # start from the mean healthy chest
+    v = feature_visualisation(cnn, [1, 1, 1], (1, s, s), n_steps=256, lr=0.05, base=base, seed=seed)
     dt = (time.perf_counter() - t0) / 3
-    v_healthy = feature_visualisation(cnn, [0], (1, s, s), n_steps=256, lr=0.05, base=float(tr.images.mean()),
-                                      seed=seed)
+    v_healthy = feature_visualisation(cnn, [0], (1, s, s), n_steps=256, lr=0.05, base=base, seed=seed)
     r_fv, r_h = template_correlation(v.numpy(), tpl), template_correlation(v_healthy.numpy(), tpl)[0]
     print(f"5. feature visualisation: r with the COVID-19 lesion template {np.mean(r_fv):.3f} "
           f"(per restart {np.round(r_fv, 3).tolist()}; healthy logit {r_h:.3f}); "

@@ -3,7 +3,9 @@
 For C = 5 classes the monitor computes C class-specific maps per image (``class_maps``), the class
 distinctiveness d (a batched Gram matrix) and the flags; the baselines need one forward pass (entropy)
 or n_copies forward passes (TTA). Each is timed per image and divided by the time of one forward+backward
-pass of the same model on the same batch (the cost of a single Input×Gradient map).
+pass of the same model on the same batch (the cost of a single Input×Gradient map). With LRP among the
+methods, ``class_maps(lrp)`` is also timed before (image × class rows, issue 17) and after batching the K
+output relevances through one backward pass (target: at most 3x a forward+backward for 5 classes).
 
 Usage: python benchmarks/bench_qc.py [--device cpu|cuda] [--arch densenet121] [--size 64] [--n 16] [--repeats 3]
 """
@@ -16,7 +18,7 @@ import torch
 from bench_explain import timeit  # best-of-N wall time with CUDA syncs, shared with the explainer benchmark
 
 from xaikit._seed import seeded
-from xaikit.explain import class_maps
+from xaikit.explain import class_maps, get_explainer
 from xaikit.models import create_model
 from xaikit.qc import EntropyMonitor, Informer, TTAMonitor, class_distinctiveness
 
@@ -25,6 +27,30 @@ def forward_backward(model, x):
     """One forward pass and one backward pass to the input (the unit of cost)."""
     xb = x.detach().requires_grad_(True)
     torch.autograd.grad(model(xb)[:, 0].sum(), xb)
+
+
+def lrp_rows_unbatched(model, x, n_classes, rows):
+    """The pre-issue-17 path of ``class_maps(method="lrp")``: image × class rows through zennit, one hooked
+    forward and backward per row batch (K times the forward work)."""
+    explainer = get_explainer("lrp")
+    rows_x = x.repeat_interleave(n_classes, dim=0)
+    rows_t = torch.arange(n_classes, device=x.device).repeat(len(x))
+    out = [explainer.attribute(model, rows_x[i:i + rows], rows_t[i:i + rows]) for i in range(0, len(rows_x), rows)]
+    return torch.cat(out).view(len(x), n_classes, *x.shape[1:])
+
+
+def lrp_before_after(model, x, n_classes, t_unit, repeats, dev) -> None:
+    """class_maps(lrp, K classes) per image relative to one forward+backward: row path (before) vs batched (after)."""
+    n = len(x)
+    before = lrp_rows_unbatched(model, x, n_classes, n)
+    after = class_maps(model, x, method="lrp", batch_size=n)
+    err = float((before - after).abs().max() / before.abs().max().clamp_min(1e-30))
+    t_before = timeit(lambda: lrp_rows_unbatched(model, x, n_classes, n), repeats, dev) / n
+    t_after = timeit(lambda: class_maps(model, x, method="lrp", batch_size=n), repeats, dev) / n
+    print(f"\nclass_maps(lrp, {n_classes} classes) relative to one forward+backward pass", flush=True)
+    print(f"  before (image x class rows):   {t_before * 1e3:8.2f} ms/image  {t_before / t_unit:6.2f}x", flush=True)
+    print(f"  after (one batched backward):  {t_after * 1e3:8.2f} ms/image  {t_after / t_unit:6.2f}x", flush=True)
+    print(f"  max |after - before| / max |before| = {err:.1e}", flush=True)
 
 
 def main() -> None:
@@ -46,6 +72,8 @@ def main() -> None:
     print(f"device={dev} threads={torch.get_num_threads()} {args.arch} {args.size}px N={args.n} C={c}", flush=True)
     t_unit = timeit(lambda: forward_backward(model, x), args.repeats, dev) / args.n
     print(f"  one forward+backward pass: {t_unit * 1e3:8.2f} ms/image (= 1.00x)", flush=True)
+    if "lrp" in args.methods.split(","):
+        lrp_before_after(model, x, c, t_unit, args.repeats, dev)
     print("\nmonitor cost per image (score + flag), relative to one forward+backward pass", flush=True)
     for method in args.methods.split(","):
         mon = Informer(method, batch_size=args.n)

@@ -3,13 +3,15 @@
 Runs the same grid of cells (by default four seeds of the cheapest study, ``00_phantoms``, smoke profile)
 three ways, each into a fresh results folder so nothing is skipped:
 
-1. ``python -m xaikit run STUDY -p seed S`` for each cell, one after another (the baseline);
-2. ``run_sweep`` on a local cluster of 1 worker process (cluster start-up included);
-3. ``run_sweep`` on a local cluster of 2 worker processes.
+1. ``python -m xaikit run STUDY -p seed S`` for each cell, one after another (the baseline; torch uses
+   every core, its default);
+2. ``run_sweep`` on a local cluster of 1 worker process with as many threads as cores (the same torch
+   thread count as the baseline; cluster start-up included);
+3. ``run_sweep`` on a local cluster of W worker processes with cores / W threads each (the same cores).
 
 The overhead per cell is (2 - 1) / cells: the price of Dask, the record and the subprocess wrapper when
-nothing runs in parallel. The speed-up is (2) / (3). On a machine with fewer free cores than workers
-the speed-up is bounded by the cores, not by the engine.
+nothing runs in parallel. The speed-up is (2) / (3): what running W cells at once gains over giving
+every core to one cell at a time. On a machine shared with other work the timings move with its load.
 
 Usage: python benchmarks/bench_sweep.py [--study 00_phantoms] [--profile smoke] [--seeds 42,43,44,45] [--workers 2]
 """
@@ -38,10 +40,11 @@ def sequential(study: str, profile: str, seeds: list[int], root: Path) -> list[f
     return times
 
 
-def sweep(study: str, profile: str, seeds: list[int], root: Path, workers: int) -> tuple[float, dict]:
+def sweep(study: str, profile: str, seeds: list[int], root: Path, workers: int, threads: int) -> tuple[float, dict]:
     """Wall time of a whole sweep of the cells on a fresh local cluster (start-up and shut-down included)."""
     t0 = time.perf_counter()
-    record = run_sweep(study, profile, {"seed": seeds}, results_root=root, workers=workers, quiet=True)
+    record = run_sweep(study, profile, {"seed": seeds}, results_root=root, workers=workers,
+                       threads_per_worker=threads, quiet=True)
     wall = time.perf_counter() - t0
     bad = [cid for cid, c in record["cells"].items() if c["status"] != "done"]
     if bad:
@@ -58,6 +61,8 @@ def main() -> None:
     args = ap.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
     n = len(seeds)
+    cores = os.cpu_count() or 1
+    t_w = max(1, cores // args.workers)
     print(f"{args.study} ({args.profile} profile), {n} cells (seeds {args.seeds}), {os.cpu_count()} CPU(s)",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-sweep-") as tmp:
@@ -66,11 +71,13 @@ def main() -> None:
         t_seq = sum(seq)
         print(f"  CLI, one after another : {t_seq:7.1f} s  ({t_seq / n:.1f} s per cell; "
               f"{', '.join(f'{t:.1f}' for t in seq)})", flush=True)
-        t1, rec1 = sweep(args.study, args.profile, seeds, tmp / "w1", 1)
+        t1, rec1 = sweep(args.study, args.profile, seeds, tmp / "w1", 1, cores)
         cell1 = sum(c["wall_s"] for c in rec1["cells"].values())
-        print(f"  sweep, 1 worker        : {t1:7.1f} s  (cells' own wall time {cell1:.1f} s)", flush=True)
-        tw, recw = sweep(args.study, args.profile, seeds, tmp / f"w{args.workers}", args.workers)
-        print(f"  sweep, {args.workers} workers       : {tw:7.1f} s", flush=True)
+        print(f"  sweep, 1 worker x {cores} threads : {t1:7.1f} s  (cells' own wall time {cell1:.1f} s)", flush=True)
+        tw, recw = sweep(args.study, args.profile, seeds, tmp / f"w{args.workers}", args.workers, t_w)
+        cellw = sum(c["wall_s"] for c in recw["cells"].values())
+        print(f"  sweep, {args.workers} workers x {t_w} thread(s): {tw:7.1f} s  (cells' own wall time {cellw:.1f} s)",
+              flush=True)
     print(f"\noverhead per cell of a 1-worker sweep over the CLI run sequentially: {(t1 - t_seq) / n:+.1f} s "
           f"({(t1 - t_seq) / t_seq * 100:+.1f} % of the sequential time; of it, outside the cells' subprocesses: "
           f"{(t1 - cell1) / n:.1f} s per cell)")

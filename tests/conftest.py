@@ -36,6 +36,6 @@ def book_src(tmp_path_factory):
 @pytest.fixture(scope="session")
 def built_book(book_src):
     """``_build/html`` of the smoke-profile book, built strictly once for the tests that only read it."""
-    from xaikit.studies._runner import build_book
+    from xaikit.book import build_book
 
     return build_book(execute=False, source=book_src, strict=True).parent

@@ -25,8 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Words defined in two subpackages on purpose (name, defining module): why.
 SHARED_WORD_EXCEPTIONS = {
-    ("METRICS", "xaikit.studies._study1"): "study 1's metric labels; xaikit.metrics.METRICS is the metric registry",
-    ("PAPER003_TABLE1", "xaikit.studies._study1"): "typed twice; the study restructure moves it to data",
 }
 
 

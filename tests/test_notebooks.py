@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 
 from xaikit.__main__ import main
+from xaikit.book import build_book
 from xaikit.studies import studies
-from xaikit.studies._runner import ROOT, build_book
+from xaikit.studies._runner import ROOT
 
 pytestmark = pytest.mark.slow
 STUDIES = studies()

@@ -53,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
             for study, nb in done.items():
                 print(f"{study}: figures and tables in {nb.parent}")
         else:
-            _runner.build_book(args.profile, args.data_root, execute=not args.no_execute,
-                               replicate=not args.no_replication)
+            from .book import build_book
+
+            build_book(args.profile, args.data_root, execute=not args.no_execute,
+                       replicate=not args.no_replication)
     except (ValueError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -74,8 +76,8 @@ def _add_sweep_parsers(sub) -> None:
     sweep.add_argument("--sweep-id", default=None, help="name of the sweep (default: a hash of study, profile, grid)")
     sweep.add_argument("--engine", default="local", help="local | tcp://HOST:PORT | slurm (default: local)")
     sweep.add_argument("--workers", type=int, default=None, help="local worker processes / SLURM jobs")
-    sweep.add_argument("--threads-per-worker", type=int, default=1, help="threads per worker and torch threads "
-                       "per cell (default: 1)")
+    sweep.add_argument("--threads-per-worker", type=int, default=1, help="torch threads of each worker's cell; a "
+                       "worker runs one cell at a time (default: 1)")
     sweep.add_argument("--gpus-per-task", type=int, default=0, help="GPUs each cell asks for (default: 0)")
     sweep.add_argument("--timeout", type=float, default=None, help="seconds before a cell is killed "
                        "(default: 6 h)")

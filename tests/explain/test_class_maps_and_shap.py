@@ -58,3 +58,17 @@ def test_shap_partition_top_k_shares_one_run_per_image():
     with torch.no_grad():
         expected = model(x).argsort(1, descending=True)[:, :3]
     assert torch.equal(classes, expected)
+
+
+@pytest.mark.slow
+def test_batched_lrp_class_maps_equal_single_calls_on_densenet121():
+    """One hooked forward + a batch of K output relevances equals K separate zennit calls (DenseNet canonizer)."""
+    with seeded(0):
+        model = create_model("densenet121", 1, 5).eval()
+    x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    maps = class_maps(model, x, classes=[0, 3], method="lrp", batch_size=1)
+    lrp = get_explainer("lrp")
+    for j, c in enumerate([0, 3]):
+        single = lrp.attribute(model, x, c)
+        torch.testing.assert_close(maps[:, j], single, rtol=1e-4, atol=1e-5 * float(single.abs().max()))
+    assert not model.training

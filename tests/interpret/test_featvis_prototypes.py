@@ -47,6 +47,11 @@ def test_feature_visualisation_with_regularisers_tracks_smooth_weights():
     first = feature_visualisation(model, [0, 1], (1, 16, 16), seed=3, **kw)
     assert torch.equal(first, feature_visualisation(model, [0, 1], (1, 16, 16), seed=3, **kw))
     assert not torch.equal(first, feature_visualisation(model, [0, 1], (1, 16, 16), seed=4, **kw))
+    # A linear model's gradient does not depend on where it is taken: any base image gives the same change.
+    shifted = feature_visualisation(model, [0, 1], (1, 16, 16), seed=3, base=torch.rand(1, 16, 16), **kw)
+    torch.testing.assert_close(shifted, first)
+    with pytest.raises(ValueError, match="base of feature_visualisation"):
+        feature_visualisation(model, 0, (1, 16, 16), n_steps=1, base=torch.rand(16, 16))
     with pytest.raises(ValueError, match="target must be class indices"):
         feature_visualisation(model, 2, (1, 16, 16), n_steps=1)
     with pytest.raises(ValueError, match="shape of feature_visualisation"):

@@ -4,8 +4,11 @@ import torch
 from torch import nn
 
 from xaikit._seed import seeded
-from xaikit.models import MODELS, PAPER003_TABLE1, Paper003ResNet, count_parameters, create_model, parameter_table
+from xaikit.models import MODELS, Paper003ResNet, count_parameters, create_model, parameter_table
+from xaikit.studies import load_published
 
+# Paper 003's Table 1, from the published data the package ships (depth -> trainable parameters)
+PAPER003_TABLE1 = load_published("01_model_complexity", "table1_parameters").set_index("depth")["trainable"].to_dict()
 DEPTHS = sorted(PAPER003_TABLE1)
 
 
@@ -30,14 +33,17 @@ def test_width_64_is_the_paper_model_and_reduced_widths_keep_its_layout(depth):
             assert (width / 64) ** 2 < ratio < (width / 64) ** 2 * 1.1 + 0.01
 
 
-def test_parameter_table_puts_reduced_models_beside_table1():
+def test_study1_puts_reduced_models_beside_table1():
+    from xaikit.studies.model_complexity.analysis import parameters_vs_paper
+
     names = [f"paper003_resnet{d}_w16" for d in DEPTHS]
-    table = parameter_table(names).set_index("model")
+    table = parameters_vs_paper(names).set_index("arch")
+    counts = parameter_table(names).set_index("model")["trainable"]
     for d, name in zip(DEPTHS, names, strict=True):
-        assert table.loc[name, "paper003_table1"] == PAPER003_TABLE1[d]
-        assert table.loc[name, "difference"] == table.loc[name, "parameters"] - PAPER003_TABLE1[d]
-    assert table["parameters"].is_monotonic_increasing  # deeper is larger at one width
-    assert "paper003_resnet18_w16" not in set(parameter_table()["model"])  # the default list is unchanged
+        assert table.loc[name, "paper"] == PAPER003_TABLE1[d] and table.loc[name, "ours"] == counts[name]
+        assert table.loc[name, "difference"] == counts[name] - PAPER003_TABLE1[d]
+        assert table.loc[name, "model"] == f"ResNet-{d} (width 16)"
+    assert counts.is_monotonic_increasing  # deeper is larger at one width
 
 
 def test_reduced_resnet_trains_a_step_and_rejects_a_bad_width():

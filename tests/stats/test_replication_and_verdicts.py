@@ -126,7 +126,8 @@ def test_localisation_verdicts_reach_every_branch_against_the_strongest_baseline
         _interval("method", ["ig"], [0.5], 0.05, cls="unseen"),
     ])
     # sobel is the strongest (0.4); random's wide interval must not be the one compared with
-    baselines = _interval("baseline", ["random", "sobel", "intensity"], [0.17, 0.4, 0.3], [0.3, 0.02, 0.02])
+    baselines = _interval("baseline", ["random", "sobel", "intensity", "evidence"], [0.17, 0.4, 0.3, 1.0],
+                          [0.3, 0.02, 0.02, 0.0])  # the evidence mask is the ceiling, never the baseline
     out = xs.localisation_verdicts(methods, baselines, by="class")
     assert out.verdict.tolist() == ["localises", "inconclusive", "below baseline", "below baseline", "no baseline"]
     assert out.strongest_baseline.tolist()[:4] == ["sobel"] * 4 and pd.isna(out.strongest_baseline.iloc[4])

@@ -1,12 +1,14 @@
 """A stand-in for ``python -m xaikit run``: the sweep engine's tests run it as their cell command.
 
 Usage: python fake_cell.py STUDY OUTPUT_DIR PARAMS_JSON [--sleep S] [--fail-seed N] [--runs DIR]
+       [--kernel-fails-once]
 
 After sleeping ``S`` seconds it writes what the study runner leaves behind: ``<study>.ipynb``,
 ``manifest.json`` (the parameters and the commit of the working directory, the compendium) and tidy
-CSVs derived from the seed; it exits 3 instead when the cell's seed is ``N``. With ``--runs`` it
-appends its cell folder's name to ``DIR/starts.log`` when it starts and ``DIR/ends.log`` when it
-completes, and records its pid, ``CUDA_VISIBLE_DEVICES`` and ``OMP_NUM_THREADS`` in ``DIR/<cell>.*``.
+CSVs derived from the seed. It exits 3 instead when the cell's seed is ``N``, and 1 with papermill's
+kernel-start error on its first run with ``--kernel-fails-once``. With ``--runs`` it appends its cell
+folder's name to ``DIR/starts.log`` when it starts and ``DIR/ends.log`` when it completes, and records
+its pid, ``CUDA_VISIBLE_DEVICES`` and ``OMP_NUM_THREADS`` in ``DIR/<cell>.*``.
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ def main() -> int:
     ap.add_argument("--sleep", type=float, default=0.0)
     ap.add_argument("--fail-seed", type=int, default=None)
     ap.add_argument("--runs", default=None)
+    ap.add_argument("--kernel-fails-once", action="store_true", help="fail like papermill's kernel start, once")
     args = ap.parse_args()
     params = json.loads(args.params_json)
     out = Path(args.output_dir)
@@ -36,6 +39,12 @@ def main() -> int:
         (runs / f"{out.name}.cuda").write_text(os.environ.get("CUDA_VISIBLE_DEVICES", "<unset>"))
         (runs / f"{out.name}.threads").write_text(os.environ.get("OMP_NUM_THREADS", "<unset>"))
     time.sleep(args.sleep)
+    marker = out.with_name(out.name + ".kernel-failed")
+    if args.kernel_fails_once and not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        print("RuntimeError: Kernel didn't respond in 60 seconds", file=sys.stderr)
+        return 1
     if args.fail_seed is not None and params["seed"] == args.fail_seed:
         print(f"ValueError: seed {params['seed']} is the one this fake study cannot run", file=sys.stderr)
         return 3

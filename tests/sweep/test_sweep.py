@@ -238,6 +238,16 @@ def test_failing_cell_is_retried_then_recorded_while_the_others_complete(client,
     assert sorted(tables["scores"]["cell"].unique()) == ["seed=1", "seed=3"]
 
 
+def test_a_kernel_that_failed_to_start_gets_one_more_run_without_retries(client, tmp_path):
+    runs = tmp_path / "runs"
+    record = run_sweep(STUDY, "smoke", {"seed": [1]}, results_root=tmp_path, client=client, retries=0, quiet=True,
+                       command=fake(runs) + " --kernel-fails-once")
+    cell = record["cells"]["seed=1"]
+    assert cell["status"] == "done" and cell["attempts"] == 2 and cell["transient_retry"]
+    assert "Kernel didn't respond" in Path(cell["log"]).with_name("seed=1.attempt1.log").read_text()
+    assert lines(runs / "starts.log") == ["seed=1", "seed=1"]
+
+
 def test_cell_is_killed_at_its_timeout(client, tmp_path):
     import psutil
 
@@ -268,6 +278,8 @@ def test_rerun_skips_completed_cells_and_redoes_changed_ones(client, tmp_path):
     assert {cid: c["status"] for cid, c in third["cells"].items()} == {
         "seed=1": "done", "seed=2": "done", "seed=3": "skipped"}
     assert sorted(lines(runs / "starts.log")) == ["seed=1", "seed=1", "seed=2", "seed=2", "seed=3"]
+    fourth = run_sweep(STUDY, "smoke", resume=True, sweep=first["sweep_id"], **kw)  # the grid from the record
+    assert fourth["grid"] == {"seed": [1, 2, 3]} and {c["status"] for c in fourth["cells"].values()} == {"skipped"}
     with pytest.raises(ValueError, match="has no record"):
         run_sweep(STUDY, "smoke", resume=True, sweep="nope", **kw)
 
@@ -330,6 +342,20 @@ def test_local_gpus_are_worker_resources_and_each_worker_sees_only_its_own(tmp_p
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     with pytest.raises(ValueError, match="gpus_per_task=1 but this machine shows 0 GPU"):
         make_engine("local", gpus_per_task=1)
+
+
+@pytest.mark.slow  # its own cluster: about 10 s on 2 busy cores
+def test_a_local_worker_runs_one_cell_at_a_time_whatever_its_thread_count(tmp_path):
+    eng = make_engine("local", workers=1, threads_per_worker=2)
+    try:
+        assert list(eng.client.nthreads().values()) == [1] and eng.threads == 2
+        record = run_sweep(STUDY, "smoke", {"seed": [1, 2]}, results_root=tmp_path, engine=eng, quiet=True,
+                           command=fake(tmp_path / "runs", sleep=1.0))
+    finally:
+        eng.close()
+    a, b = sorted(record["cells"].values(), key=lambda c: c["started"])
+    assert a["finished"] <= b["started"]  # one after the other, never two at once
+    assert (tmp_path / "runs" / "seed=1.threads").read_text() == "2"
 
 
 def test_cells_get_torch_threads_matching_the_worker(client, tmp_path):

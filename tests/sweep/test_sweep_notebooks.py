@@ -60,8 +60,6 @@ def test_a_cell_failing_inside_the_notebook_is_recorded_while_the_other_complete
     assert not (Path(bad["output_dir"]) / "02_informer_qc.ipynb").exists()  # never renamed into place
 
 
-@pytest.mark.skipif(not hasattr(xaikit.train, "training_log"),
-                    reason="needs xaikit.train.training_log() (the model-cache lock, another branch)")
 def test_four_cells_that_need_one_model_train_it_exactly_once(tmp_path, monkeypatch):
     """Four study-2 cells differing only in a QC parameter need the same model: one trains, three load it."""
     monkeypatch.setenv("XAIKIT_CACHE_DIR", str(tmp_path / "cache"))  # an empty cache, inherited by the workers

@@ -12,8 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from .._validation import check_float, check_option
-from ._files import check_counts, check_root, list_images, locate, require_child
+from ._files import check_counts, check_root, list_images, locate, require_child, require_images
 from ._lazy import RealDataset
+from ._sources import SOURCES
 from ._splits import check_common, select_split
 
 __all__ = ["brain_tumor_mri", "BRAIN_COUNTS", "index_class_folders"]
@@ -33,14 +34,16 @@ OFFICIAL = ("Training", "Testing")
 def index_class_folders(root: Path, base: Path, folder: Path, classes: Sequence[tuple[str, Sequence[str], str]],
                         *, dataset: str, found: dict, tag: str) -> pd.DataFrame:
     """One row per image in ``folder/<class folder>/``: ``label, class_name, class_folder, file``."""
-    frames = []
+    frames, dirs = [], []
     for label, (name, aliases, class_name) in enumerate(classes):
         d = require_child(folder, name, aliases, dataset=dataset, root=root)
+        dirs.append(d)
         names = list_images(d)
         found[f"{tag}{name}"] = len(names)
         frames.append(pd.DataFrame({"label": label, "class_name": class_name, "class_folder": d.name,
                                     "file": [str((d / n).relative_to(base)) for n in names]},
                                    index=range(len(names))))
+    require_images(SOURCES[dataset].title, root, dirs, sum(len(f) for f in frames))
     return pd.concat(frames, ignore_index=True)
 
 

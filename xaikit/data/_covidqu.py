@@ -21,6 +21,7 @@ from ._files import (
     locate,
     pair_by_name,
     require_child,
+    require_images,
 )
 from ._lazy import RealDataset
 from ._splits import check_common, stratified_split
@@ -106,6 +107,8 @@ def covid_qu_ex(data_root: str | os.PathLike | None, split: str = "all", *, part
         for label, cf in enumerate(class_folders):
             rows += _index_class(root, base, split_dir, s, cf, label, class_names[label], masks, on_error,
                                  skipped, found)
+    require_images(f"COVID-QU-Ex ({top})", root, [base / s / cf for s in folders for cf in class_folders],
+                   sum(found.values()))
     expected = {k: v for k, v in COVIDQU_COUNTS[part].items() if k.split("/")[0] in folders
                 and k.split("/")[1] in class_folders}
     check_counts(f"COVID-QU-Ex ({top})", expected, found)

@@ -17,7 +17,8 @@ import numpy as np
 from ._errors import DatasetCountWarning, DatasetNotFoundError, LayoutError
 from ._sources import SOURCES, where_to_get
 
-__all__ = ["IMAGE_EXTS", "check_counts", "check_root", "drop_unpaired", "find_child", "list_images", "listing",
+__all__ = ["IMAGE_EXTS", "check_counts", "check_root", "drop_unpaired", "find_child", "full_scale", "list_images",
+           "listing", "require_images",
            "locate", "pair_by_name", "read_image", "read_mask", "require_child"]
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
@@ -114,10 +115,33 @@ def locate(root: Path, prefixes: Sequence[Sequence[str]], markers: Sequence[str]
         f"'{root}' contains: {listing(root)}. {where_to_get(dataset)}")
 
 
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:  # a symlink loop: not a folder
+        return False
+
+
 def list_images(folder: Path) -> list[str]:
-    """Sorted names of the image files directly in ``folder`` (hidden files skipped)."""
+    """Sorted names of the image files directly in ``folder`` (hidden files skipped).
+
+    An entry with an image extension that cannot be resolved (a dangling symlink, a symlink to
+    itself) is listed too: decoding it fails with the file named, and ``on_error="skip"`` drops it
+    and reports it, like any unreadable image. Listing never raises for one bad entry.
+    """
     return sorted(e.name for e in os.scandir(folder)
-                  if e.is_file() and not e.name.startswith(".") and e.name.lower().endswith(IMAGE_EXTS))
+                  if not e.name.startswith(".") and e.name.lower().endswith(IMAGE_EXTS) and not _is_dir(e))
+
+
+def require_images(title: str, root: Path, folders: Sequence[Path], n_found: int) -> None:
+    """Raise :class:`LayoutError` when the class folders of a correct layout hold no image at all,
+    naming each folder and what it holds (instead of failing later on an empty index)."""
+    if n_found:
+        return
+    shown = "; ".join(f"'{f}' contains: {listing(f)}" for f in folders[:4])
+    more = f" (and {len(folders) - 4} more folders)" if len(folders) > 4 else ""
+    raise LayoutError(f"{title}: the layout under data_root '{root}' is right but no folder holds an image file "
+                      f"({', '.join(IMAGE_EXTS)}): {shown}{more}. Unpack the images into these folders.")
 
 
 def check_counts(title: str, expected: Mapping[str, int], found: Mapping[str, int], *, note: str = "") -> None:
@@ -129,12 +153,43 @@ def check_counts(title: str, expected: Mapping[str, int], found: Mapping[str, in
                       DatasetCountWarning, stacklevel=3)
 
 
+def full_scale(dtype) -> float:
+    """The value that means "white" for a stored pixel type: its bit depth's maximum, never the image's.
+
+    ``uint8`` → 255, ``uint16`` → 65,535 (16-bit PNG/TIFF, MedMNIST-style uint16 arrays), ``bool`` → 1;
+    floating arrays are taken to be in [0, 1] already (1.0). Other integer types raise ``ValueError``.
+
+    Examples
+    --------
+    >>> full_scale(np.uint16), full_scale(np.uint8)
+    (65535.0, 255.0)
+    """
+    dtype = np.dtype(dtype)
+    if dtype == np.bool_:
+        return 1.0
+    if dtype.kind == "f":
+        return 1.0
+    if dtype in (np.uint8, np.uint16):
+        return float(np.iinfo(dtype).max)
+    raise ValueError(f"pixel type {dtype} has no known full scale (expected uint8, uint16, bool or float)")
+
+
 def _to_float(img) -> np.ndarray:
-    """A decoded PIL image as float32 (H, W) or (H, W, 3) in [0, 1]."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
+    """A decoded PIL image as float32 (H, W) or (H, W, 3) in [0, 1], scaled by its bit depth.
+
+    16-bit images (``I;16*``, and ``I`` from PNG, which stores at most 16 bits) are divided by 65,535
+    whatever their own maximum, so one raw value decodes to one intensity in every file. A 32-bit
+    integer image (``I`` from TIFF) must hold values <= 65,535; float images (``F``) are taken as
+    already in [0, 1].
+    """
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         a = np.asarray(img, dtype=np.float32)
-        top = 65535.0 if a.max(initial=0) > 255 else 255.0
-        return np.clip(a / top, 0.0, 1.0)
+        if img.mode == "I" and a.max(initial=0) > 65535:
+            raise ValueError(f"a 32-bit integer image with values up to {int(a.max())}: no known bit depth "
+                             "(16-bit images are scaled by 65,535); convert it to 8 or 16 bits")
+        return np.clip(a / 65535.0, 0.0, 1.0)
+    if img.mode == "F":
+        return np.clip(np.asarray(img, dtype=np.float32), 0.0, 1.0)
     return np.asarray(img, dtype=np.float32) / 255.0
 
 
@@ -167,12 +222,22 @@ def read_image(path: Path, size: int | None, channels: int) -> tuple[np.ndarray,
     return np.ascontiguousarray(np.clip(a, 0.0, 1.0), dtype=np.float32), native
 
 
-def read_mask(path: Path, size: int | None, threshold: int) -> np.ndarray:
+def read_mask(path: Path, size: int | None, threshold: int, *,
+              native: tuple[int, int] | None = None, image: Path | None = None) -> np.ndarray:
     """Decode a 0/255 mask to bool ``(size, size)``: threshold at native resolution (``> threshold``),
-    then nearest-neighbour resize, so a mask never gains grey levels."""
+    then nearest-neighbour resize, so a mask never gains grey levels.
+
+    With ``native`` (the image's ``(height, width)``), a mask of another size is refused with a
+    ``ValueError`` naming both files and both sizes: resizing it onto the image would move its
+    annotation by an unknown amount.
+    """
     from PIL import Image
 
     with Image.open(path) as img:
+        if native is not None and (img.height, img.width) != tuple(native):
+            raise ValueError(f"mask '{path}' is {img.width}x{img.height} (WxH) but its image "
+                             f"'{image if image is not None else '?'}' is {native[1]}x{native[0]}: a mask must "
+                             "have its image's size (it is never resized onto it)")
         m = np.asarray(img.convert("L")) > threshold
     if size is not None and m.shape != (size, size):
         m = np.asarray(Image.fromarray(m).resize((size, size), Image.NEAREST))

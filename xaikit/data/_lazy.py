@@ -11,8 +11,10 @@ paired with their masks and labelled, but no pixel is read. Two ways to get pixe
   data_root=...)`` returns this.
 
 Decoding: Pillow, greyscale (``channels=1``) or RGB (``channels=3``), bilinear antialiased resize
-to a square, values in [0, 1]. Masks: thresholded ``> mask_threshold`` at native resolution, then
-nearest-neighbour resize. Datasets without pixel annotations (CheXpert, brain MRI, lung CT,
+to a square, values in [0, 1] scaled by the file's bit depth (255 for 8-bit, 65,535 for 16-bit),
+never by the image's own maximum. Masks: thresholded ``> mask_threshold`` at native resolution, then
+nearest-neighbour resize; a mask whose native size differs from its image's is refused (both
+files and sizes named), never resized onto it. Datasets without pixel annotations (CheXpert, brain MRI, lung CT,
 MedMNIST) get all-False masks and ``params["has_masks"] = False``; a per-sample ``has_mask``
 column in ``meta`` says which masks are annotations.
 """
@@ -139,17 +141,18 @@ class RealDataset:
         mask = np.zeros((self._mask_channels(), h, w), dtype=bool)
         mfile = self.index.at[i, "mask_file"] if "mask_file" in self.index else None
         if isinstance(mfile, str):
-            mask[0] = self._read_mask(mfile, (h, w))
+            mask[0] = self._read_mask(mfile, (h, w), native, i)
         organ = None
         if self.has_organ:
             ofile = self.index.at[i, "organ_file"]
             organ = np.zeros((1, h, w), dtype=bool)
             if isinstance(ofile, str):
-                organ[0] = self._read_mask(ofile, (h, w))
+                organ[0] = self._read_mask(ofile, (h, w), native, i)
         return image, mask, organ, native
 
-    def _read_mask(self, rel: str, shape: tuple[int, int]) -> np.ndarray:
-        m = read_mask(self.root / rel, shape[0] if shape[0] == shape[1] else None, self.mask_threshold)
+    def _read_mask(self, rel: str, shape: tuple[int, int], native: tuple[int, int], i: int) -> np.ndarray:
+        m = read_mask(self.root / rel, shape[0] if shape[0] == shape[1] else None, self.mask_threshold,
+                      native=native, image=self.root / self.index.at[i, "file"])
         if m.shape != shape:
             raise ValueError(f"mask {rel!r} is {m.shape[1]}x{m.shape[0]} but its image is {shape[1]}x{shape[0]}")
         return m

@@ -17,7 +17,7 @@ import pandas as pd
 
 from .._validation import check_option
 from ._errors import CorruptImageError, LabelValueError, LayoutError
-from ._files import _resize, check_counts, check_root, listing
+from ._files import _resize, check_counts, check_root, full_scale, listing
 from ._lazy import RealDataset
 from ._sources import SOURCES
 from ._splits import check_common
@@ -68,7 +68,8 @@ class MedMNISTDataset(RealDataset):
 
     def _read_image(self, i: int, size: int | None) -> tuple[np.ndarray, tuple[int, int]]:
         row = self.index.iloc[i]
-        a = self._array(row["official_split"])[int(row["row"])].astype(np.float32) / 255.0
+        raw = self._array(row["official_split"])[int(row["row"])]
+        a = raw.astype(np.float32) / full_scale(raw.dtype)  # uint8 / 255, uint16 / 65,535: the bit depth
         native = a.shape[:2]
         if a.ndim == 3 and self.channels == 1:
             a = a @ np.array([0.299, 0.587, 0.114], np.float32)  # ITU-R 601 luma, as Pillow's "L"

@@ -95,7 +95,10 @@ def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> 
                     dist = -(xx - cx) * np.sin(ang) + (yy - cy) * np.cos(ang)
                     along = (xx - cx) * np.cos(ang) + (yy - cy) * np.sin(ang)
                     half = rng.uniform(0.06, 0.12)
-                    alpha = band(dist, rng.uniform(0.006, 0.012), 0.006) * soft(half - np.abs(along), 0.02)
+                    # at least 1 px either side of the centre line (2-3 px wide) and a 0.5 px edge: at 64 px the
+                    # band of 0.8-1.5 px was nearly invisible (issue 17); at 256 px and above nothing changes
+                    width = max(rng.uniform(0.006, 0.012), 1.0 / s)
+                    alpha = band(dist, width, max(0.006, 0.5 / s)) * soft(half - np.abs(along), 0.02)
                 else:
                     hx, hy = x0 + sign * 0.075, top + 0.29
                     phi = np.arctan2(cy - hy, cx - hx)
@@ -104,7 +107,7 @@ def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> 
                     width = rng.uniform(0.12, 0.25)
                     alpha = soft(width - np.abs(dth), 0.05) * soft(np.hypot(xx - hx, yy - hy) - 0.05, 0.02)
                 alpha = alpha * lung
-                c = c * 1.3
+                c = c * 1.3 * min(1.4, max(1.0, (128 / s) ** 0.5))  # stronger below 128 px, where it is thin
             alpha = np.where(alpha > 0.1, alpha, 0.0).astype(F32)
             if not alpha.any():  # an unlucky draw: fall back to a small opacity in this lung
                 cx, cy = lung_point(rng, lungs[i], 0.0, 0.0)

@@ -12,7 +12,16 @@ import pandas as pd
 
 from .._validation import check_float, check_option
 from ._errors import DatasetNotFoundError
-from ._files import check_counts, check_root, drop_unpaired, list_images, locate, pair_by_name, require_child
+from ._files import (
+    check_counts,
+    check_root,
+    drop_unpaired,
+    list_images,
+    locate,
+    pair_by_name,
+    require_child,
+    require_images,
+)
 from ._lazy import RealDataset
 from ._splits import check_common, select_split
 
@@ -74,11 +83,14 @@ def qata_cov19(data_root: str | os.PathLike | None, split: str = "all", *, versi
     skipped: list[tuple[str, str]] = []
     if version == "v1":
         index = _index_folder(root, base, base, "all", on_error, skipped)
+        require_images("QaTa-COV19 v1", root, [base / "Images"], index.attrs["n_found"])
     else:
         parts = [_index_folder(root, base, require_child(base, s, dataset=NAME, root=root), s, on_error, skipped)
                  for s in QATA_COUNTS]
         check_counts("QaTa-COV19 v2", QATA_COUNTS, {s: p.attrs["n_found"] for s, p in zip(QATA_COUNTS, parts,
                                                                                           strict=True)})
+        require_images("QaTa-COV19 v2", root, [base / s / "Images" for s in QATA_COUNTS],
+                       sum(p.attrs["n_found"] for p in parts))
         index = pd.concat(parts, ignore_index=True)
     index = select_split(index, split, split_mode, seed, fractions, val_fraction, "Train Set", "Test Set")
     params = dict(split=split, version=version, split_mode=split_mode, val_fraction=val_fraction, seed=seed,

@@ -8,6 +8,7 @@ from .._validation import check_int
 from ._base import BaseExplainer
 from ._common import eval_mode, prepare
 from ._gradient import InputXGradient, Saliency
+from ._lrp import LRP
 from ._registry import get_explainer
 
 __all__ = ["class_maps"]
@@ -32,15 +33,16 @@ def class_maps(model: nn.Module, x: torch.Tensor, classes: list[int] | torch.Ten
                **params) -> torch.Tensor:
     """One attribution map per class per image: (N, K, C, H, W) for K classes.
 
-    Saliency and Input×Gradient share one forward pass per image batch and compute all K class
-    gradients in one vmapped backward pass; any other registered method gets images × classes
+    Saliency, Input×Gradient and LRP share one forward pass per image batch and compute all K class
+    maps in one vmapped backward pass (LRP's rules are linear in the output relevance, so zennit's
+    hooks take a batch of K output relevances); any other registered method gets images × classes
     batched through single ``attribute`` calls of up to ``batch_size`` rows, instead of K separate calls.
 
     Parameters
     ----------
     classes : class indices to explain (default: every output of the model).
     method : a registered explainer name (with ``**params``) or an explainer instance.
-    batch_size : images per pass for the shared-forward path; image × class rows per call otherwise.
+    batch_size : images per pass for the shared-forward paths; image × class rows per call otherwise.
 
     Examples
     --------
@@ -71,6 +73,9 @@ def class_maps(model: nn.Module, x: torch.Tensor, classes: list[int] | torch.Ten
                     g = g.abs()
                 chunks.append(g)
         return torch.cat(chunks).detach()
+    if isinstance(explainer, LRP):  # rules linear in the output relevance: K classes in one backward pass
+        return torch.cat([explainer.attribute_classes(model, x[i:i + batch_size], cls)
+                          for i in range(0, len(x), batch_size)])
     rows_x = x.repeat_interleave(k, dim=0)
     rows_t = cls.repeat(len(x))
     out = [explainer.attribute(model, rows_x[i:i + batch_size], rows_t[i:i + batch_size])

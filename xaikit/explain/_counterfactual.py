@@ -77,8 +77,7 @@ class Counterfactual(BaseExplainer):
     Examples
     --------
     >>> model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 2))
-    >>> get = Counterfactual(n_steps=5)
-    >>> get.attribute(model, torch.rand(3, 1, 2, 2), 1).shape
+    >>> Counterfactual(n_steps=5).attribute(model, torch.rand(3, 1, 2, 2), 1).shape
     torch.Size([3, 1, 2, 2])
     """
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from .._validation import check_float, check_option
 from ._base import BaseExplainer
+from ._common import eval_mode
 from ._registry import register_explainer
 
 __all__ = ["LRP", "canonizers_for", "no_inplace"]
@@ -119,15 +120,38 @@ class LRP(BaseExplainer):
         self.epsilon = check_float("epsilon", epsilon, min_value=0.0, context="lrp")
         self.ignore_bias = bool(ignore_bias)
 
-    def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        from zennit.attribution import Gradient
+    def _composite(self, model: nn.Module):
         from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES
 
         cls = ZENNIT_COMPOSITES[self.composite]
         kwargs = {"canonizers": canonizers_for(model), "zero_params": "bias" if self.ignore_bias else None}
         if "epsilon" in self.composite:
             kwargs["epsilon"] = self.epsilon
-        composite = cls(**kwargs)
+        return cls(**kwargs)
+
+    def attribute_classes(self, model: nn.Module, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
+        """Relevance maps of every class in ``classes`` for every image: (N, K, C, H, W), one hooked forward pass.
+
+        zennit's rules are linear in the output relevance, so the K one-hot-times-logit output relevances go
+        through one backward pass as a batch of output gradients (``is_grads_batched``); the maps equal K
+        separate :meth:`attribute` calls. ``x`` is assumed validated (see :func:`xaikit.explain.class_maps`).
+        """
+        classes = torch.as_tensor(classes, device=x.device).long().flatten()
+        k = len(classes)
+        with eval_mode(model), no_inplace(model), self._composite(model).context(model) as hooked:
+            xi = x.detach().requires_grad_(True)
+            out = hooked(xi)
+            logits = out.detach()
+            grad_outputs = torch.zeros(k, *out.shape, dtype=out.dtype, device=out.device)
+            rows = torch.arange(k, device=out.device)
+            grad_outputs[rows, :, classes] = logits[:, classes].T
+            (relevance,) = torch.autograd.grad(out, xi, grad_outputs=grad_outputs, is_grads_batched=True)
+        return relevance.transpose(0, 1).detach()
+
+    def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        from zennit.attribution import Gradient
+
+        composite = self._composite(model)
 
         def one_hot_logit(output: torch.Tensor) -> torch.Tensor:
             return output * nn.functional.one_hot(target, output.shape[1]).to(output.dtype)

@@ -34,7 +34,7 @@ def _gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 def feature_visualisation(model: nn.Module, target: torch.Tensor | list[int] | int, shape: tuple[int, int, int], *,
                           n_steps: int = 256, lr: float = 0.05, jitter: int = 2, blur_sigma: float = 0.5,
                           blur_every: int = 4, decorrelate: bool = True, decay: float = 1.0, l2: float = 1e-3,
-                          base: float = 0.0, seed: int = 0) -> torch.Tensor:
+                          base: float | torch.Tensor = 0.0, seed: int = 0) -> torch.Tensor:
     """Images that maximise class logits, with the usual regularisers.
 
     Maximises ``f_t(base + v) - l2 * mean(v**2)`` over ``v`` by Adam, one image per target (batched). Regularisers:
@@ -53,7 +53,8 @@ def feature_visualisation(model: nn.Module, target: torch.Tensor | list[int] | i
     blur_sigma, blur_every : blur regulariser (``blur_sigma=0``: none).
     decorrelate, decay : Fourier parametrisation and its spectrum exponent.
     l2 : weight of the L2 penalty on ``v``.
-    base : the image the change ``v`` is added to (e.g. the training mean intensity).
+    base : the image the change ``v`` is added to: a number (e.g. the training mean intensity) or a
+        (C, H, W) tensor (e.g. the mean healthy image, so that ``v`` is what the class adds to a typical case).
     seed : seeds the initial ``v`` (std 0.01) and the jitter.
 
     Returns
@@ -74,7 +75,6 @@ def feature_visualisation(model: nn.Module, target: torch.Tensor | list[int] | i
     check_int("blur_every", blur_every, min_value=1, context=ctx)
     check_float("decay", decay, min_value=0.0, context=ctx)
     check_float("l2", l2, min_value=0.0, context=ctx)
-    check_float("base", base, context=ctx)
     check_int("seed", seed, min_value=0, context=ctx)
     if (not isinstance(shape, (tuple, list)) or len(shape) != 3
             or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 1 for s in shape)):
@@ -85,6 +85,13 @@ def feature_visualisation(model: nn.Module, target: torch.Tensor | list[int] | i
     device = param.device if param is not None else torch.device("cpu")
     target = torch.as_tensor(target, device=device).long().reshape(-1)
     c, h, w = shape
+    if isinstance(base, torch.Tensor):
+        if base.shape != (c, h, w) or not base.is_floating_point() or not torch.isfinite(base).all():
+            raise ValueError(f"base of {ctx} must be a number or a finite float tensor of shape {(c, h, w)}, "
+                             f"got {tuple(base.shape)}")
+        base = base.detach().to(device)
+    else:
+        base = check_float("base", base, context=ctx)
     with torch.no_grad():
         n_out = model(torch.zeros(1, c, h, w, device=device)).shape[1]
     if int(target.min()) < 0 or int(target.max()) >= n_out:

@@ -21,7 +21,9 @@ import pandas as pd
 import torch
 
 from .._validation import check_float, check_int, check_option
+from ._checks import MetricResult
 from ._randomisation import _prepare_pair, spearman_correlation, ssim
+from ._registry import register_metric
 
 __all__ = ["AGREEMENTS", "agreement_table", "map_agreement", "random_pair_similarity", "top_k_iou"]
 
@@ -40,6 +42,7 @@ def _top_k_count(k: int | float, p: int, ctx: str) -> int:
     return check_int("k", int(k), min_value=1, max_value=p, context=ctx)
 
 
+@register_metric("top_k_iou", kind="agreement", needs=("attributions", "other"))
 def top_k_iou(attributions, other, *, k: int | float = 0.1, sign: str = "signed", normalise: str = "none",
               channel_reduce: str = "sum") -> torch.Tensor:
     """Intersection over union of the top-``k`` pixels of two maps of each sample.
@@ -86,11 +89,13 @@ def top_k_iou(attributions, other, *, k: int | float = 0.1, sign: str = "signed"
     return inter / (2 * kk - inter)
 
 
-def map_agreement(attributions, other, *, measure: str = "spearman", **kwargs) -> torch.Tensor:
+@register_metric("map_agreement", kind="agreement", needs=("attributions", "other"))
+def map_agreement(attributions, other, *, measure: str = "spearman", return_reasons: bool = False, **kwargs):
     """Per-sample similarity of two maps by one of :data:`AGREEMENTS`.
 
     Keyword arguments go to :func:`top_k_iou`, :func:`xaikit.metrics.spearman_correlation` or
-    :func:`xaikit.metrics.ssim`.
+    :func:`xaikit.metrics.ssim`. ``return_reasons=True`` returns a :class:`MetricResult` saying why a score is
+    NaN (e.g. a constant map has no rank correlation); top-k IoU is never NaN.
 
     Examples
     --------
@@ -100,7 +105,10 @@ def map_agreement(attributions, other, *, measure: str = "spearman", **kwargs) -
     """
     check_option("measure", measure, AGREEMENTS, context="map_agreement")
     fn = {"spearman": spearman_correlation, "ssim": ssim, "top_k_iou": top_k_iou}[measure]
-    return fn(attributions, other, **kwargs)
+    if measure == "top_k_iou":
+        scores = fn(attributions, other, **kwargs)
+        return MetricResult(scores, torch.zeros(len(scores), dtype=torch.int8)) if return_reasons else scores
+    return fn(attributions, other, return_reasons=return_reasons, **kwargs)
 
 
 def agreement_table(maps: Mapping[str, torch.Tensor], *, measures=AGREEMENTS, **kwargs) -> pd.DataFrame:

@@ -76,7 +76,13 @@ def set_code(codes: torch.Tensor, condition: torch.Tensor, code: int) -> torch.T
 
 
 def check_attributions(attributions, *, name: str = "attributions", context: str = "") -> torch.Tensor:
-    """Return ``attributions`` as a floating tensor of shape (N, C, H, W); raise ValueError otherwise."""
+    """Return ``attributions`` as a floating tensor of shape (N, C, H, W); raise ValueError otherwise.
+
+    Integer and half-precision inputs (float16, bfloat16) are converted to float64, so every
+    metric computes on half-precision maps exactly what it computes on the same values in float64
+    (a float16 channel sum above 65,504 would overflow to ``inf``; float16 rounding would merge
+    distinct sums into ties). float32 and float64 are kept as they are.
+    """
     where = f" of {context}" if context else ""
     a = torch.as_tensor(attributions)
     if a.ndim == 3:
@@ -86,7 +92,7 @@ def check_attributions(attributions, *, name: str = "attributions", context: str
             f"{name}{where} must have shape (N, C, H, W) or (N, H, W) with N, H, W >= 1; "
             f"got {tuple(a.shape)}"
         )
-    if not a.is_floating_point():
+    if not a.is_floating_point() or a.dtype in (torch.float16, torch.bfloat16):
         a = a.to(torch.float64)
     lo, hi = torch.aminmax(a)  # one pass; NaN propagates, inf shows at an end
     if not bool(torch.isfinite(lo) & torch.isfinite(hi)):

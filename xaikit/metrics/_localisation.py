@@ -30,6 +30,14 @@ Differences from quantus 0.6.0, each shown by a test in ``tests/metrics``:
 * ``RelevanceRankAccuracy``/``TopKIntersection`` break ties in ``np.argsort(-a)`` order, which is
   unspecified (introsort); here the tie rule is a parameter. ``ties="first"`` equals
   ``np.argsort(-a, kind="stable")``; ``"min"``/``"max"`` bound every tie order.
+
+No default rewards a map for carrying no information. The rank metrics default to
+``ties="average"``, the exact expectation over uniformly random tie orders, and the pointing game
+to ``ties="average"``, the expected hit under a random choice among tied maxima: a constant map
+scores ``|mask| / (H * W)`` wherever the mask lies, as a random map does on average. The
+position-dependent Quantus-compatible rules (``"first"``, which rewards a constant map when the
+mask is top-left; ``"any"``, which counts a constant map as a hit everywhere) stay available as
+explicit options.
 """
 from __future__ import annotations
 
@@ -48,14 +56,14 @@ __all__ = [
     "pointing_game", "POINTING_TIES",
 ]
 
-POINTING_TIES = ("any", "first", "average")
+POINTING_TIES = ("average", "any", "first")
 _BLOCK = 64
 
 
 # --------------------------------------------------------------------------- rank based
 @register_metric("relevance_rank_accuracy", kind="localisation")
 def relevance_rank_accuracy(attributions, masks, *, sign: str = "signed", normalise: str = "none",
-                            channel_reduce: str = "sum", ties: str = "first",
+                            channel_reduce: str = "sum", ties: str = "average",
                             return_reasons: bool = False):
     """Relevance Rank Accuracy: share of the K highest-ranked pixels inside the mask, ``K = |mask|``.
 
@@ -70,9 +78,11 @@ def relevance_rank_accuracy(attributions, masks, *, sign: str = "signed", normal
     normalise : {"none", "max", "minmax"}, default "none"
         Per-sample; does not change ranks.
     channel_reduce : {"sum", "mean"}, default "sum"
-    ties : {"first", "average", "min", "max"}, default "first"
-        Pixels tied at the K-th value: ``"first"`` takes the lowest flat indices (stable
-        descending sort), ``"average"`` the expectation over uniformly random tie orders,
+    ties : {"average", "first", "min", "max"}, default "average"
+        Pixels tied at the K-th value: ``"average"`` the exact expectation over uniformly random
+        tie orders (a constant map scores ``|mask| / (H*W)``, like a random map); ``"first"`` takes
+        the lowest flat indices (stable descending sort, Quantus's rule with a stable argsort: a
+        constant map then scores 1 for a top-left mask and 0 for a bottom-right one);
         ``"min"``/``"max"`` the worst/best case. Ties are common in blocky (upsampled) maps.
     return_reasons : bool, default False
         Return a :class:`~xaikit.metrics.MetricResult` with NaN reasons.
@@ -108,7 +118,7 @@ def relevance_rank_accuracy(attributions, masks, *, sign: str = "signed", normal
 @register_metric("top_k_intersection", kind="localisation")
 def top_k_intersection(attributions, masks, *, k: int = 1000, concept_influence: bool = False,
                        sign: str = "signed", normalise: str = "none", channel_reduce: str = "sum",
-                       ties: str = "first", return_reasons: bool = False):
+                       ties: str = "average", return_reasons: bool = False):
     """Top-k intersection: share of the ``k`` highest-ranked pixels that lie inside the mask.
 
     Parameters
@@ -324,18 +334,19 @@ def attribution_localisation(attributions, masks, *, sign: str = "absolute",
 
 # --------------------------------------------------------------------------- pointing game
 @register_metric("pointing_game", kind="localisation")
-def pointing_game(attributions, masks, *, ties: str = "any", sign: str = "signed",
+def pointing_game(attributions, masks, *, ties: str = "average", sign: str = "signed",
                   weighted: bool = False, normalise: str = "none", channel_reduce: str = "sum",
                   return_reasons: bool = False):
     """Pointing game: does the map's maximum fall inside the mask?
 
     Parameters
     ----------
-    ties : {"any", "first", "average"}, default "any"
-        ``"any"``: a hit if any pixel tied at the maximum is inside (quantus 0.6.0);
-        ``"first"``: only the first maximum in row-major order counts, as ``np.argmax`` in
-        CheXlocalize's hit rate; ``"average"``: the share of tied maxima inside the mask (the
-        expected hit under a random tie order).
+    ties : {"average", "any", "first"}, default "average"
+        ``"average"``: the share of tied maxima inside the mask, the expected hit under a random
+        choice among them (a constant map scores ``|mask| / (H*W)``, the hit rate of a random
+        point); ``"any"``: a hit if any pixel tied at the maximum is inside (quantus 0.6.0; a
+        constant map hits every non-empty mask); ``"first"``: only the first maximum in
+        row-major order counts, as ``np.argmax`` in CheXlocalize's hit rate.
     sign : {"signed", "positive", "absolute"}, default "signed"
     weighted : bool, default False
         A hit scores ``1 - |mask| / (H * W)`` (quantus 0.6.0's intent; it raises ``TypeError``
@@ -344,8 +355,8 @@ def pointing_game(attributions, masks, *, ties: str = "any", sign: str = "signed
     Returns
     -------
     Tensor
-        float64, (N,), a hit indicator (or weight); NaN for an empty mask (quantus 0.6.0 scores it
-        as a hit).
+        float64, (N,), a hit indicator, or the expected hit in [0, 1] with ``ties="average"``
+        (times the weight when ``weighted``); NaN for an empty mask (quantus 0.6.0 scores it as a hit).
 
     References
     ----------
@@ -358,8 +369,8 @@ def pointing_game(attributions, masks, *, ties: str = "any", sign: str = "signed
     >>> import torch
     >>> a = torch.tensor([[[[1.0, 3.0], [3.0, 0.0]]]])
     >>> s = torch.tensor([[[[False, False], [True, False]]]])
-    >>> pointing_game(a, s), pointing_game(a, s, ties="first")
-    (tensor([1.], dtype=torch.float64), tensor([0.], dtype=torch.float64))
+    >>> pointing_game(a, s), pointing_game(a, s, ties="any"), pointing_game(a, s, ties="first")
+    (tensor([0.5000], dtype=torch.float64), tensor([1.], dtype=torch.float64), tensor([0.], dtype=torch.float64))
     """
     ctx = "pointing_game"
     check_option("ties", ties, POINTING_TIES, context=ctx)

@@ -22,7 +22,7 @@ from .._validation import check_option
 __all__ = ["INPUTS", "KINDS", "METRICS", "RETURNS", "MetricSpec", "get_metric", "register_metric"]
 
 #: what a metric measures
-KINDS = ("localisation", "faithfulness", "randomisation", "complexity")
+KINDS = ("localisation", "faithfulness", "randomisation", "complexity", "agreement")
 #: the inputs a metric can need, in the order they are passed
 INPUTS = {
     "attributions": "the maps to score, (N, C, H, W) or (N, H, W)",
@@ -48,7 +48,7 @@ class MetricSpec:
     ----------
     name : str
     func : callable
-    kind : {"localisation", "faithfulness", "randomisation", "complexity"}
+    kind : {"localisation", "faithfulness", "randomisation", "complexity", "agreement"}
     needs : tuple of str
         The function's leading positional inputs, keys of :data:`INPUTS`.
     returns : {"scores", "frame"}
@@ -78,7 +78,7 @@ def register_metric(name: str, *, kind: str, needs: tuple[str, ...] = ("attribut
     ----------
     name : str
         The registry key (unique).
-    kind : {"localisation", "faithfulness", "randomisation", "complexity"}
+    kind : {"localisation", "faithfulness", "randomisation", "complexity", "agreement"}
     needs : tuple of str, default ("attributions", "masks")
         Keys of :data:`INPUTS`, in the order of the function's leading positional parameters (those
         without a default); checked against its signature.

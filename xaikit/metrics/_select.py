@@ -31,14 +31,23 @@ def kth_largest(a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     n, p = a.shape
     k = k.to(dtype=torch.int64).cpu()
     if a.device.type != "cpu":
-        v = torch.sort(a, dim=1, descending=True).values
-        return v.gather(1, (k.to(a.device) - 1)[:, None])[:, 0]
+        return _kth_torch(a, k.to(a.device))
     an = a.detach().contiguous().numpy()
     kth = (p - k).tolist()
     out = np.empty(n, dtype=an.dtype)
     for i in range(n):
         out[i] = np.partition(an[i], kth[i])[kth[i]]
     return torch.from_numpy(out)
+
+
+def _kth_torch(a: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """``kth_largest`` by a device sort, ``_CHUNK`` rows at a time: the sort's values and int64 indices
+    never take more than a block's worth of memory (a whole-batch sort takes 3x the input)."""
+    out = torch.empty(a.shape[0], dtype=a.dtype, device=a.device)
+    for i in range(0, a.shape[0], _CHUNK):
+        v = torch.sort(a[i:i + _CHUNK], dim=1, descending=True).values
+        out[i:i + _CHUNK] = v.gather(1, (k[i:i + _CHUNK] - 1)[:, None])[:, 0]
+    return out
 
 
 def topk_hits(a: torch.Tensor, s: torch.Tensor, k: torch.Tensor, ties: str) -> torch.Tensor:
@@ -92,7 +101,7 @@ def _topk_hits_numpy(a: np.ndarray, s: np.ndarray, k: np.ndarray, ties: str) -> 
 
 def _topk_hits_torch(a: torch.Tensor, s: torch.Tensor, k: torch.Tensor, ties: str) -> torch.Tensor:
     k = k.to(device=a.device, dtype=torch.int64)
-    t = torch.sort(a, dim=1, descending=True).values.gather(1, (k - 1)[:, None])
+    t = _kth_torch(a, k)[:, None]
     above = a > t
     n_above = above.sum(dim=1)
     hits = (above & s).sum(dim=1).double()

@@ -103,7 +103,8 @@ class ProtoPNet(nn.Module):
 
         Returns
         -------
-        self, with ``prototypes`` replaced and ``push_index_`` set.
+        self, with ``prototypes`` replaced and ``push_index_`` set. Latents are computed in eval mode
+        (the module's mode is restored).
         """
         y = torch.as_tensor(y, device=x.device).long()
         if y.shape != (len(x),):
@@ -111,6 +112,8 @@ class ProtoPNet(nn.Module):
         missing = sorted(set(self.prototype_class.tolist()) - set(y.tolist()))
         if missing:
             raise ValueError(f"y has no image of class(es) {missing}; push needs at least one per class")
+        was_training = self.training
+        self.eval()  # batch-norm with running statistics: a patch's latent must not depend on its batch
         m = len(self.prototypes)
         best = torch.full((m,), float("inf"), device=x.device)
         index = torch.zeros(m, 3, dtype=torch.long, device=x.device)
@@ -133,6 +136,7 @@ class ProtoPNet(nn.Module):
                 new[j] = z[n_i[j], :, r[j], c[j]]
         self.prototypes.copy_(new)
         self.push_index_ = index
+        self.train(was_training)
         return self
 
 

@@ -76,21 +76,52 @@ def load_weights(model: nn.Module, weights: str | Path, *, name: str = "model") 
     """Load a local ``state_dict`` file into ``model`` (in place) and return it.
 
     Only a local file is read, with ``torch.load(..., weights_only=True)``; nothing is downloaded.
-    Missing or unexpected keys and mismatched shapes raise ``ValueError`` listing them.
+    A file that is not a state_dict (empty, unreadable, not a dict, non-string keys, non-tensor
+    values) raises ``ValueError`` naming the file and what is wrong; missing or unexpected keys and
+    mismatched shapes raise ``ValueError`` listing them. The model is changed only when every check
+    passes.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``weights`` is not a file.
+    ValueError
+        When the file is not a state_dict that fits ``model``.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     path = os.path.join(d, "w.pt")
+    ...     torch.save(nn.Linear(3, 2).state_dict(), path)
+    ...     load_weights(nn.Linear(3, 2), path).out_features
+    2
     """
     path = Path(weights)
     if not path.is_file():
         raise FileNotFoundError(f"weights file {str(path)!r} does not exist (nothing is downloaded)")
+    if path.stat().st_size == 0:
+        raise ValueError(f"weights {str(path)!r} is an empty (0-byte) file, not a state_dict")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # noqa: BLE001  (pickle errors, damaged zip files, ...)
+        first = (str(err).splitlines() or [""])[0] or type(err).__name__
         raise ValueError(f"weights {str(path)!r} cannot be read as a plain state_dict with "
-                         f"torch.load(weights_only=True): {str(err).splitlines()[0]}") from err
+                         f"torch.load(weights_only=True): {first}") from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     if not isinstance(state, dict):
         raise ValueError(f"weights {str(path)!r} must hold a state_dict (a dict of tensors), "
                          f"got {type(state).__name__}")
+    bad_keys = [k for k in state if not isinstance(k, str)]
+    if bad_keys:
+        raise ValueError(f"weights {str(path)!r} must hold a state_dict with str keys; {len(bad_keys)} key(s) "
+                         f"are not, e.g. {bad_keys[0]!r} ({type(bad_keys[0]).__name__})")
+    bad_values = [k for k, v in state.items() if not isinstance(v, torch.Tensor)]
+    if bad_values:
+        k = bad_values[0]
+        raise ValueError(f"weights {str(path)!r} must hold a state_dict of tensors; {len(bad_values)} value(s) "
+                         f"are not, e.g. {k!r} is a {type(state[k]).__name__}")
     own = model.state_dict()
     problems = [f"{k}: file {tuple(v.shape)} vs model {tuple(own[k].shape)}"
                 for k, v in state.items() if k in own and tuple(v.shape) != tuple(own[k].shape)]

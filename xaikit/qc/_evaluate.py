@@ -127,7 +127,12 @@ def significance_stars(p: float) -> str:
 
 def qc_ttests(boot: pd.DataFrame, methods: Sequence[str], baselines: Sequence[str], *,
               cls: str = "mean") -> pd.DataFrame:
-    """Paired t-tests (``scipy.stats.ttest_rel``) of each method vs each baseline on the bootstrap sets' F1.
+    """Paper 002's protocol: paired t-tests (``scipy.stats.ttest_rel``) of each method vs each baseline on the
+    F1 of the bootstrapped test sets.
+
+    Kept to reproduce the paper, labelled as its protocol: the resamples of one test set are not independent
+    replicates, so these p-values shrink as ``n_sets`` grows whatever the true difference. Verdicts should
+    come from :func:`xaikit.qc.paired_bootstrap_f1` (a paired CI over images) and replication over seeds.
 
     Returns
     -------

@@ -32,7 +32,8 @@ DEPTH_VERDICTS = ("differs in every seed", "no difference in any seed", "flips b
 
 def localisation_verdicts(methods: pd.DataFrame, baselines: pd.DataFrame, *, by: str | Sequence[str] | None = None,
                           method: str = "method", baseline: str = "baseline", estimate: str = "mean",
-                          low: str = "low", high: str = "high") -> pd.DataFrame:
+                          low: str = "low", high: str = "high", exclude: Sequence[str] = ("evidence",)
+                          ) -> pd.DataFrame:
     """Compare each method's interval with the strongest model-free baseline of its cell.
 
     The strongest baseline of a cell is the one with the highest ``estimate`` (e.g. the organ mask
@@ -54,6 +55,8 @@ def localisation_verdicts(methods: pd.DataFrame, baselines: pd.DataFrame, *, by:
         The name columns of ``methods`` and ``baselines``.
     estimate, low, high : str
         The interval columns, in both frames.
+    exclude : sequence of str, default ("evidence",)
+        Baselines never taken as the strongest: the evidence mask is the ceiling, not a baseline.
 
     Returns
     -------
@@ -77,6 +80,7 @@ def localisation_verdicts(methods: pd.DataFrame, baselines: pd.DataFrame, *, by:
             raise ValueError(f"{name} of {ctx} must be a pandas DataFrame, got {type(df).__name__}")
         check_frame(df, ctx, "omit", by=by, name=col, estimate=estimate, low=low, high=high)
     strongest = {}
+    baselines = baselines[~baselines[baseline].isin(list(exclude))]
     for key, sub in cells(baselines, by):
         sub = sub[np.isfinite(sub[estimate].to_numpy(np.float64))]
         if len(sub):

@@ -13,10 +13,21 @@ from ._params import STUDY_PARAMS, validate_params
 from ._published import load_published, published_tables
 from ._replication import Replication, replicate, replication_figure, replication_text
 from ._run import StudyRun, start_run
-from ._runner import NOTEBOOK_DIR, PROFILES, load_profile, run_study, studies
+from ._runner import (
+    NOTEBOOK_DIR,
+    PROFILES,
+    ROOT,
+    load_profile,
+    portable_path,
+    real_data_overrides,
+    run_study,
+    studies,
+    write_hardware_table,
+)
 from ._spec import COMMON_PARAMS, PHANTOMS, STUDIES, Param, Study, get_study, register_study
 
-__all__ = ["COMMON_PARAMS", "NOTEBOOK_DIR", "PHANTOMS", "PROFILES", "Param", "REPLICATION_PARAM", "Replication",
-           "STUDIES", "STUDY_PARAMS", "Study", "StudyRun", "get_study", "load_profile", "load_published",
-           "published_tables", "register_study", "replicate", "replication_figure", "replication_text", "run_study",
-           "start_run", "studies", "validate_params"]
+__all__ = ["COMMON_PARAMS", "NOTEBOOK_DIR", "PHANTOMS", "PROFILES", "Param", "REPLICATION_PARAM", "ROOT",
+           "Replication", "STUDIES", "STUDY_PARAMS", "Study", "StudyRun", "get_study", "load_profile",
+           "load_published", "portable_path", "published_tables", "real_data_overrides", "register_study",
+           "replicate", "replication_figure", "replication_text", "run_study", "start_run", "studies",
+           "validate_params", "write_hardware_table"]

@@ -70,6 +70,12 @@ class StudyRun:
 
         return write_csv(frame, self.out / name)
 
+    def write_text(self, text: str, name: str) -> Path:
+        """Write ``text`` (e.g. a generated conclusion in markdown) to ``<out>/<name>`` atomically."""
+        from ..report import atomic_write_bytes
+
+        return atomic_write_bytes(self.out / name, text.encode("utf-8"))
+
     def save_figure(self, fig, name: str, *, show: bool = True) -> Path:
         """Save ``fig`` to ``<out>/<name>`` and show it in the notebook (``plt.show``); return the path."""
         import matplotlib.pyplot as plt

@@ -1,21 +1,20 @@
-"""Execute study notebooks with papermill, build the book, and regenerate figures from the model cache."""
+"""Execute study notebooks with papermill and regenerate figures from the model cache (the book is built by
+:mod:`xaikit.book`)."""
 from __future__ import annotations
 
 import json
 import os
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 from .._validation import check_option
 from ._params import validate_params
+from ._spec import PHANTOMS
 
-__all__ = ["NOTEBOOK_DIR", "PROFILES", "REAL_COUNTERPART", "ROOT", "build_book", "hardware_table", "load_profile",
-           "parse_value", "portable_path", "real_data_overrides", "regenerate_figures", "replication_plan",
-           "run_replication", "run_study", "studies", "write_hardware_table"]
+__all__ = ["NOTEBOOK_DIR", "PROFILES", "REAL_COUNTERPART", "ROOT", "hardware_table", "load_profile",
+           "parse_value", "portable_path", "real_data_overrides", "regenerate_figures", "run_study", "studies",
+           "write_hardware_table"]
 
 ROOT = Path(os.environ.get("XAIKIT_ROOT", Path(__file__).resolve().parents[2]))
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -44,42 +43,6 @@ def load_profile(profile: str, study: str) -> dict[str, Any]:
     return params
 
 
-def replication_plan(profile: str) -> dict[str, Any]:
-    """The profile's ``replication`` block: ``seeds`` (the extra seeds each study's chapter is replicated with,
-    besides its own), ``workers`` (local Dask workers) and ``studies`` (which; default every study with a
-    replication section). Empty seeds: no replication."""
-    import yaml
-
-    check_option("profile", profile, PROFILES)
-    data = yaml.safe_load((NOTEBOOK_DIR / "profiles" / f"{profile}.yaml").read_text()) or {}
-    plan = dict(data.get("replication") or {})
-    plan.setdefault("seeds", [])
-    plan.setdefault("workers", 1)
-    return plan
-
-
-def run_replication(study: str, profile: str, overrides: dict[str, Any], plan: dict[str, Any],
-                    results_root: str | Path | None = None) -> Path | None:
-    """Run ``study``'s replication sweep over the plan's seeds on the local Dask engine (cells that completed
-    before with the same code and parameters are skipped); return the sweep's folder, or None when the study has
-    no replication section or the plan no seeds."""
-    from ..sweep import run_sweep, sweep_dir
-    from ._spec import get_study
-
-    if "replication_dir" not in get_study(study).parameters or not plan["seeds"]:
-        return None
-    if plan.get("studies") and study not in plan["studies"]:
-        return None
-    fixed = {k: v for k, v in {**plan.get("fixed", {}), **overrides}.items() if k not in ("seed", "replication_dir")}
-    record = run_sweep(study, profile, {"seed": list(plan["seeds"])}, fixed=fixed, sweep="replication",
-                       engine="local", workers=int(plan["workers"]), results_root=results_root)
-    failed = [cid for cid, c in record["cells"].items() if c["status"] == "failed"]
-    if failed:
-        print(f"[xaikit]   replication of {study}: cells {failed} failed (their logs are in the sweep record); "
-              f"the chapter summarises the seeds that completed", flush=True)
-    return sweep_dir(study, profile, "replication", results_root)
-
-
 def parse_value(text: str) -> Any:
     """Parse a command-line value as papermill's ``-p`` does: int, float, bool, None, else the string."""
     low = text.strip().lower()
@@ -106,7 +69,8 @@ def real_data_overrides(study: str, profile: str, data_root: str | Path | None) 
     Every dataset parameter (``dataset``, ``foreign_dataset``) whose profile value is a phantom is
     switched to the real dataset that phantom stands in for (:data:`REAL_COUNTERPART`), and
     ``data_root`` is set, so ``make book PROFILE=paper DATA_ROOT=/data`` runs every study on real data
-    (a study without a real counterpart, like the phantom chapter, only receives ``data_root``).
+    (a study without a real counterpart, like the phantom chapter, only receives ``data_root``; a study whose
+    dataset has no real counterpart among its choices, like the methods atlas, stays on the phantom).
 
     Examples
     --------
@@ -124,6 +88,8 @@ def real_data_overrides(study: str, profile: str, data_root: str | Path | None) 
         real = REAL_COUNTERPART.get(params.get(name))
         if name in spec and real in spec[name].choices:
             overrides[name] = real
+    if params.get("dataset") in PHANTOMS and "dataset" not in overrides:
+        return {}  # a study that needs the phantom's exact ground truth (the atlas) stays on it
     return overrides
 
 
@@ -139,9 +105,11 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
               progress: bool = False) -> Path:
     """Execute ``notebooks/<study>.ipynb`` with a profile and overrides; return the executed notebook's path.
 
-    Parameters are validated before the kernel starts. Results (CSV, figures,
+    Parameters, paths and cross-parameter rules (``xaikit.studies._preflight.preflight``) are
+    checked before the kernel starts and before any folder is made. Results (CSV, figures,
     ``manifest.json``) go to ``output_dir``, by default
-    ``results/<study>/<profile>/<overrides>``; the executed notebook goes to
+    ``results/<study>/<profile>/<overrides>``; an ``output_dir`` among the overrides is honoured
+    (given both ways with different values, it is refused). The executed notebook goes to
     ``notebook_out``, by default ``<output_dir>/<study>.ipynb``.
 
     Examples
@@ -149,10 +117,16 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
     ``run_study("01_model_complexity", "smoke", {"seed": 7})`` is what
     ``python -m xaikit run 01_model_complexity --profile smoke -p seed 7`` does.
     """
-    import papermill as pm
+    from ._preflight import preflight
 
     check_option("study", study, studies())
     overrides = dict(overrides or {})
+    if overrides.get("output_dir") is not None:  # `-p output_dir DIR` means what it says
+        given = Path(str(overrides.pop("output_dir")))
+        if output_dir is not None and Path(output_dir).resolve() != given.resolve():
+            raise ValueError(f"output_dir is given twice with different values: {str(output_dir)!r} and "
+                             f"parameter output_dir={str(given)!r}; give it once")
+        output_dir = given
     validate_params(study, overrides, partial=True)
     params = load_profile(profile, study)
     params.update(overrides)
@@ -161,6 +135,9 @@ def run_study(study: str, profile: str = "smoke", overrides: dict[str, Any] | No
     output_dir = Path(output_dir).resolve()
     params["output_dir"] = str(output_dir)
     validate_params(study, params)
+    preflight(study, params)
+    import papermill as pm
+
     notebook_out = Path(notebook_out) if notebook_out else output_dir / f"{study}.ipynb"
     notebook_out.parent.mkdir(parents=True, exist_ok=True)
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -271,46 +248,6 @@ def write_hardware_table(source: str | Path | None = None) -> Path:
     if not path.exists() or path.read_text() != text:
         path.write_text(text)
     return path
-
-
-def build_book(profile: str = "default", data_root: str | None = None, *, strict: bool = True,
-               execute: bool = True, source: str | Path | None = None, replicate: bool = True) -> Path:
-    """Execute every study notebook into ``book/_generated`` and build the HTML book into ``_build/html``.
-
-    ``source`` is the folder holding ``_config.yml``/``_toc.yml`` (default: the compendium's root); with
-    ``execute=False`` the notebooks already under ``<source>/book/_generated`` are used as they are.
-    Before the build, ``book/_generated/hardware.md`` is written from the studies' manifests (see
-    :func:`hardware_table`). Warnings are errors when ``strict``. With ``replicate``, each study with a
-    replication section first runs the profile's replication seeds as a sweep on the local Dask engine
-    (:func:`run_replication`), and its chapter summarises every seed.
-    """
-    source = Path(source) if source else ROOT
-    timings = {}
-    if execute:
-        plan = replication_plan(profile)
-        for study in studies():
-            overrides = real_data_overrides(study, profile, data_root)
-            t0 = time.perf_counter()
-            folder = run_replication(study, profile, overrides, plan) if replicate else None
-            if folder is not None:
-                overrides["replication_dir"] = str(folder)
-                print(f"[xaikit]   replication seeds of {study} done in {time.perf_counter() - t0:.0f} s", flush=True)
-            print(f"[xaikit] executing {study} ({profile} profile) ...", flush=True)
-            generated = source / "book" / "_generated"
-            run_study(study, profile, overrides, output_dir=generated / study,
-                      notebook_out=generated / f"{study}.ipynb", progress=False)
-            timings[study] = time.perf_counter() - t0
-            print(f"[xaikit]   done in {timings[study]:.0f} s", flush=True)
-    write_hardware_table(source)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(source), "--keep-going"]
-    if strict:
-        cmd += ["--warningiserror", "--nitpick"]
-    print("[xaikit] building the book ...", flush=True)
-    subprocess.run(cmd, check=True, cwd=source)
-    index = source / "_build" / "html" / "index.html"
-    print(f"[xaikit] book ready: open {index}", flush=True)
-    return index
 
 
 def regenerate_figures(profile: str = "default", only: list[str] | None = None, *, data_root: str | None = None,

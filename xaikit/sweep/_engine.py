@@ -160,7 +160,8 @@ def make_engine(engine: str = "local", *, workers: int | None = None, threads_pe
     workers : local worker processes (default: one per GPU slot with ``gpus_per_task``, else the CPU
         count divided by ``threads_per_worker``); SLURM jobs (default: the block's ``jobs``, else 1).
         Ignored for an address.
-    threads_per_worker : threads of each local worker, and torch's thread count in its cells.
+    threads_per_worker : the CPU threads each worker's cell uses (torch's thread count in the cell). A
+        local worker runs one cell at a time whatever this is (its Dask thread pool has one thread).
     gpus_per_task : GPUs each cell asks for (worker resource ``GPU``); 0 for CPU cells.
     slurm : the sweep file's ``slurm`` block (``engine="slurm"`` only).
 
@@ -186,13 +187,14 @@ def make_engine(engine: str = "local", *, workers: int | None = None, threads_pe
             workers = min(workers or slots, slots)
             gpu_map = {str(i): ",".join(gpus[i * gpus_per_task:(i + 1) * gpus_per_task]) for i in range(workers)}
         workers = workers or max(1, (os.cpu_count() or 1) // threads_per_worker)
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=threads_per_worker, processes=True,
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,  # one cell at a time
                                resources=resources or None, dashboard_address=":0", memory_limit=0,
                                silence_logs=logging.ERROR,
                                env={v: str(threads_per_worker) for v in _THREAD_VARS})
         client = Client(cluster)
         return Engine("local", client, cluster, threads_per_worker, resources, gpu_map,
-                      f"local: {workers} worker process(es) x {threads_per_worker} thread(s)"
+                      f"local: {workers} worker process(es), one cell each at a time with {threads_per_worker} "
+                      "torch thread(s)"
                       + (f", {gpus_per_task} GPU(s) each" if gpus_per_task else ""))
     if engine == "slurm":
         from distributed import Client

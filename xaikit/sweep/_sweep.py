@@ -17,11 +17,14 @@ from typing import Any, TextIO
 from .._validation import check_float, check_int, check_option
 from ._grid import Cell, expand_grid, sweep_id
 
-__all__ = ["DEFAULT_TIMEOUT", "cell_command", "cell_complete", "run_sweep", "sweep_dir"]
+__all__ = ["DEFAULT_TIMEOUT", "TRANSIENT_ERRORS", "cell_command", "cell_complete", "run_sweep", "sweep_dir"]
 
 DEFAULT_TIMEOUT = 6 * 3600.0
 _FINISHED = ("done", "skipped", "failed")
 _EXTRA_PACKAGES = ("dask", "distributed", "dask-jobqueue", "filelock")
+# Failures of starting a notebook kernel under parallel launches (papermill #239, #511, #776), not of the study:
+# a cell whose log shows one is run once more even with retries=0.
+TRANSIENT_ERRORS = ("Kernel didn't respond in", "ZMQError: Address already in use", "Kernel died before replying")
 
 
 def _now() -> str:
@@ -174,7 +177,8 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
         :class:`xaikit.sweep.Engine` already started (left open afterwards).
     workers, threads_per_worker, gpus_per_task, slurm : see :func:`xaikit.sweep.make_engine`.
     timeout : seconds before a cell is killed (``None``: never).
-    retries : how many times a failed cell is run again before it is recorded as failed.
+    retries : how many times a failed cell is run again before it is recorded as failed. A cell whose
+        notebook kernel failed to start (its log shows one of :data:`TRANSIENT_ERRORS`) gets one more run.
     resume : continue the sweep ``sweep`` from its record: its grid and fixed parameters are read from
         ``sweep.json`` when ``grid`` is not given. Completed cells are skipped either way.
     dry_run : validate and print the cells (and which would be skipped); start nothing.
@@ -194,8 +198,7 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     ValueError
         naming the argument or the grid cell, before any cell starts.
     """
-    from ..report import git_commit, package_versions
-    from ..report._manifest import TRACKED_PACKAGES
+    from ..report import TRACKED_PACKAGES, git_commit, package_versions
 
     check_option("study", study, _studies())
     stream = None if quiet else (stream or sys.stdout)
@@ -326,6 +329,9 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
                     progress.finished_here += 1
                 elif entry["attempts"] <= retries:
                     submit(cell)
+                elif not entry.get("transient_retry") and _transient(entry.get("log")):
+                    entry["transient_retry"] = True  # a kernel that did not start: once more, beyond --retries
+                    submit(cell)
                 else:
                     entry["status"] = "failed"
                     progress.finished_here += 1
@@ -348,6 +354,14 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
             f"{cid} (log: {data['cells'][cid]['log']})" for cid in failed))
     say(f"record: {record.path}")
     return data
+
+
+def _transient(log: str | None) -> bool:
+    try:
+        text = Path(log).read_text(errors="replace")[-20000:] if log else ""
+    except OSError:
+        return False
+    return any(marker in text for marker in TRANSIENT_ERRORS)
 
 
 def _studies() -> list[str]:

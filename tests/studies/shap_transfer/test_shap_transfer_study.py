@@ -106,7 +106,7 @@ def test_shortcut_is_learned_seen_by_the_explanations_and_breaks_when_removed(ou
 
 
 def test_chapter_shows_the_network_the_caveats_and_the_glued_numbers(book_src, out):
-    from xaikit.studies._runner import build_book
+    from xaikit.book import build_book
 
     page = book_src / "_build" / "html" / "book" / "_generated" / f"{STUDY}.html"
     if not page.is_file():  # the book test may not have built it yet

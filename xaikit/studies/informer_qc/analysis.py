@@ -21,7 +21,8 @@ from .._published import load_published
 __all__ = ["METHOD_LABELS", "ErrorDetection", "Model", "QCRun", "QCTables", "error_detection_tables",
            "flags_vs_localisation", "load_splits", "localisation_check", "method_label", "monitor_order", "prevalence",
            "paper_boot_medians", "paper_classes", "paper_model", "paper_table1", "qc_tables", "run_qc",
-           "replication_values", "table1_long", "table1_vs_paper", "train_model"]
+           "replication_values", "table1_long", "table1_vs_paper", "train_model", "Evaluation",
+           "classifier_auc", "evaluate_monitors"]
 
 
 def paper_table1() -> dict[str, dict[str, float]]:
@@ -49,11 +50,15 @@ def paper_classes() -> dict[str, str]:
     return dict(zip(t["class"], t["paper_label"], strict=True))
 
 
-METHOD_LABELS = {"no_qc": "No QC", "entropy": "Pred. Entropy", "tta": "TTA"}
+METHOD_LABELS = {"no_qc": "No QC", "entropy": "Pred. Entropy", "tta": "TTA", "flip_all": "Flip all",
+                 "oracle": "Oracle (flip exactly the wrong)"}
 
 
 def method_label(name: str) -> str:
-    """Display name: "informer_lrp" → "INFORMER_lrp", "informer_input_x_gradient" → "INFORMER_ixg"."""
+    """Display name: "informer_lrp" → "INFORMER_lrp", "informer_input_x_gradient" → "INFORMER_ixg",
+    "random@entropy" → "Random flags at Pred. Entropy's rate"."""
+    if name.startswith("random@"):
+        return f"Random flags at {method_label(name[7:])}'s rate"
     if name.startswith("informer_"):
         short = {"input_x_gradient": "ixg"}.get(name[9:], name[9:])
         return f"INFORMER_{short}"
@@ -115,7 +120,7 @@ def run_qc(model: torch.nn.Module, x_val: torch.Tensor, y_val, x_test: torch.Ten
     for m in methods:
         t0 = time.perf_counter()
         # class_maps batches images for the gradient methods, image x class rows for the others (LRP, ...)
-        rows = batch_size if m in ("input_x_gradient", "saliency") else batch_size * len(class_names)
+        rows = batch_size if m in ("input_x_gradient", "saliency", "lrp") else batch_size * len(class_names)
         mon = Informer(m, method_params=(method_params or {}).get(m), batch_size=rows, **settings)
         maps_val, maps_test = mon.maps(model, x_val), mon.maps(model, x_test)
         run.maps_test[f"informer_{m}"] = maps_test
@@ -349,28 +354,28 @@ class ErrorDetection:
 
 
 def error_detection_tables(run_: QCRun, order: Sequence[str]) -> ErrorDetection:
-    """Per monitor: :func:`xaikit.qc.error_detection` per class with the direction each monitor was fitted with,
-    and on all test predictions pooled with the score oriented by that direction (five equal-count bins)."""
-    from ...qc import error_detection
+    """Per monitor: its score oriented by the direction its rationale declares (larger = more suspicious:
+    distinctiveness low, entropy high, TTA spread high; :data:`xaikit.qc.DECLARED_DIRECTIONS`), the test
+    predictions of all findings rank-normalised within each finding and pooled, cut into five equal-count bins,
+    and each bin's share of wrong predictions (the reliability diagram). Never oriented by the F1-chosen
+    thresholds' directions: those maximise F1 after flipping, not error detection."""
+    from ...qc import declared_direction, error_detection
 
-    auroc_rows, bin_rows = [], []
+    bin_rows = []
     wrong = run_.pred_test != run_.y_test
     for name in order[1:]:
-        auc, _ = error_detection(run_.scores_test[name], run_.y_test, run_.pred_test,
-                                 direction=run_.monitors[name].directions_, class_names=run_.class_names)
-        auroc_rows.append(auc.assign(method=name))
-        s = run_.scores_test[name] * np.where(np.array(run_.monitors[name].directions_) == "below", -1, 1)
-        pooled_auc, pooled_bins = error_detection(s.reshape(-1, 1), run_.y_test.reshape(-1, 1),
-                                                  run_.pred_test.reshape(-1, 1), n_bins=5)
+        sign = -1.0 if declared_direction(name) == "below" else 1.0
+        s = sign * run_.scores_test[name]
+        ranks = np.argsort(np.argsort(s, axis=0, kind="stable"), axis=0, kind="stable") / max(len(s) - 1, 1)
+        _, pooled_bins = error_detection(ranks.reshape(-1, 1), run_.y_test.reshape(-1, 1),
+                                         run_.pred_test.reshape(-1, 1), n_bins=5)
         bin_rows.append(pooled_bins.assign(method=name))
-        auroc_rows.append(pooled_auc.assign(method=name, **{"class": "pooled"}))
-    return ErrorDetection(pd.concat(auroc_rows, ignore_index=True), pd.concat(bin_rows, ignore_index=True),
-                          float(wrong.mean()))
+    return ErrorDetection(pd.DataFrame(), pd.concat(bin_rows, ignore_index=True), float(wrong.mean()))
 
 
 def replication_values(folder) -> dict[str, float]:
     """The headline quantities of a finished run (its folder): the classifier's macro test AUC, each monitor's mean
-    test F1 after quality control and its pooled error-detection AUROC."""
+    test F1 after quality control and its mean per-finding error-detection AUROC (declared direction)."""
     import json
 
     folder = Path(folder)
@@ -378,7 +383,77 @@ def replication_values(folder) -> dict[str, float]:
     out = {"classifier macro AUC (test)": float(m["mean_auc"]["test"])}
     out.update({f"mean F1 after QC, {method_label(k)}": float(v) for k, v in m["mean_f1"].items()})
     auc = pd.read_csv(folder / "error_detection_auroc.csv")
-    pooled = auc[auc["class"] == "pooled"]
-    out.update({f"error-detection AUROC (pooled), {method_label(k)}": float(v)
-                for k, v in zip(pooled["method"], pooled["auroc"], strict=True)})
+    mean = auc[(auc["class"] == "mean") & (auc["direction_source"] == "declared")]
+    out.update({f"error-detection AUROC (mean over findings, declared direction), {method_label(k)}": float(v)
+                for k, v in zip(mean["method"], mean["auroc"], strict=True)})
     return out
+
+
+# --------------------------------------------------------------------------- an evaluation a reviewer accepts
+@dataclass
+class Evaluation:
+    """Error detection with declared and learned directions, references, random flags at each monitor's rate,
+    and paired bootstrap CIs of the F1 differences — the chapter's verdicts come from these."""
+
+    detection: pd.DataFrame
+    references: pd.DataFrame
+    vs_random: pd.DataFrame
+    paired: pd.DataFrame
+    per_image: pd.DataFrame
+
+    def labelled(self, frame: pd.DataFrame, cls: str = "mean") -> pd.DataFrame:
+        """The rows of ``frame`` for class ``cls``, methods by their display names, indexed by method."""
+        out = frame[frame["class"] == cls].copy()
+        for col in ("method", "baseline"):
+            if col in out:
+                out[col] = out[col].map(method_label)
+        return out.set_index([c for c in ("method", "baseline") if c in out])
+
+    def detection_wide(self) -> pd.DataFrame:
+        d = self.detection.assign(cell=lambda f: f["auroc"].map("{:.3f}".format) + " [" + f["low"].map(
+            "{:.2f}".format) + ", " + f["high"].map("{:.2f}".format) + "]")
+        return d.pivot_table(index=["method", "direction_source"], columns="class", values="cell", aggfunc="first",
+                             sort=False).rename(index=method_label, level=0)
+
+
+def evaluate_monitors(run_: QCRun, order: Sequence[str], *, action: str, n_boot: int, seed: int) -> Evaluation:
+    """Per monitor: :func:`xaikit.qc.error_detection_auroc` with the direction each score's rationale declares and
+    with the direction learned on validation by AUROC; :func:`xaikit.qc.reference_table` (no QC, flip all, the
+    oracle, random flags at each monitor's rate); :func:`xaikit.qc.beats_random`; and
+    :func:`xaikit.qc.paired_bootstrap_f1` of every INFORMER variant against entropy, TTA and no QC, over images;
+    and the per-image scores and error indicators the AUROCs come from (``per_image``)."""
+    from ...qc import beats_random, error_detection_auroc, paired_bootstrap_f1, reference_predictions, reference_table
+
+    monitors = list(order[1:])
+    frames = []
+    for m in monitors:
+        common = dict(class_names=run_.class_names, n_boot=n_boot, seed=seed, score=m)
+        frames.append(error_detection_auroc(run_.scores_test[m], run_.y_test, run_.pred_test, direction="declared",
+                                            **common).assign(method=m))
+        frames.append(error_detection_auroc(run_.scores_test[m], run_.y_test, run_.pred_test, direction="learned",
+                                            scores_val=run_.scores_val[m], y_val=run_.y_val, pred_val=run_.pred_val,
+                                            **common).assign(method=m))
+    detection = pd.concat(frames, ignore_index=True)
+    refs = reference_table(run_.y_test, run_.pred_test, {m: run_.flags_test[m] for m in monitors}, action=action,
+                           class_names=run_.class_names)
+    vs_random = pd.concat([beats_random(run_.y_test, run_.pred_test, run_.flags_test[m], action=action,
+                                        class_names=run_.class_names, seed=seed).assign(method=m)
+                           for m in monitors], ignore_index=True)
+    predictions = {**{m: run_.after_test[m] for m in order}, **reference_predictions(run_.y_test, run_.pred_test)}
+    informers = [m for m in monitors if m.startswith("informer_")]
+    paired = paired_bootstrap_f1(run_.y_test, predictions, informers, ["entropy", "tta", "no_qc"],
+                                 n_boot=max(n_boot, 200), seed=seed, class_names=run_.class_names)
+    n, k = run_.y_test.shape
+    per_image = pd.concat([pd.DataFrame({"method": m, "image": np.repeat(np.arange(n), k),
+                                         "class": np.tile(run_.class_names, n),
+                                         "score": run_.scores_test[m].reshape(-1),
+                                         "wrong": (run_.pred_test != run_.y_test).reshape(-1).astype(int)})
+                           for m in monitors], ignore_index=True)
+    return Evaluation(detection, refs, vs_random, paired, per_image)
+
+
+def classifier_auc(performance: pd.DataFrame, class_names: Sequence[str]) -> dict[str, float]:
+    """Test AUC per finding from the classifier's performance table."""
+    t = performance[(performance["split"] == "test") & (performance["metric"] == "roc_auc")]
+    t = t[t["class"].isin(list(class_names))]
+    return dict(zip(t["class"], t["value"].astype(float), strict=True))

@@ -8,7 +8,8 @@ import pandas as pd
 
 from .analysis import method_label
 
-__all__ = ["best_pair", "localisation_text", "model_text", "replication_verdicts", "summary_text", "verdict"]
+__all__ = ["best_pair", "evaluation_text", "localisation_text", "model_text", "replication_verdicts", "summary_text",
+           "verdict"]
 
 
 def best_pair(means: pd.Series, informers: Sequence[str]) -> tuple[str, str]:
@@ -64,19 +65,35 @@ def localisation_text(localisation: pd.DataFrame) -> str:
 
 
 def replication_verdicts(folder) -> dict[str, str]:
-    """The headline verdicts of a finished run (its folder): whether the best INFORMER variant beats the best
-    baseline (the paper's protocol: paired t-test over bootstrapped test sets) and which monitor has the highest
-    mean F1."""
+    """The headline verdicts of a finished run (its folder): does each monitor detect wrong predictions (declared
+    direction, mean per-finding AUROC interval), does it beat random flags at its own rate, and is each INFORMER
+    variant's mean F1 higher or lower than predictive entropy's (paired bootstrap interval over images)."""
     import json
     from pathlib import Path
 
     folder = Path(folder)
+    out = {}
+    det = pd.read_csv(folder / "error_detection_auroc.csv")
+    for r in det[(det["class"] == "mean") & (det["direction_source"] == "declared")].to_dict("records"):
+        out[f"{method_label(r['method'])} detects wrong predictions"] = r["verdict"]
+    rnd = pd.read_csv(folder / "beats_random.csv")
+    for r in rnd[rnd["class"] == "mean"].to_dict("records"):
+        out[f"{method_label(r['method'])} beats random flags at its rate"] = "yes" if r["beats"] else "no"
+    paired = pd.read_csv(folder / "paired_bootstrap_f1.csv")
+    for r in paired[(paired["class"] == "mean") & (paired["baseline"] == "entropy")].to_dict("records"):
+        out[f"{method_label(r['method'])} against Pred. Entropy (paired CI)"] = r["verdict"]
     means = pd.Series(json.loads((folder / "manifest.json").read_text())["mean_f1"])
-    tests = pd.read_csv(folder / "ttests.csv")
-    informers = [k for k in means.index if k.startswith("informer_")]
-    best_informer, best_baseline = best_pair(means, informers)
-    row = tests[(tests["method"] == best_informer) & (tests["baseline"] == best_baseline)].iloc[0]
-    monitors = means.drop("no_qc")
-    return {"INFORMER against the best baseline (paired t-test over bootstrapped sets)":
-            verdict(means[best_informer] - means[best_baseline], row["p"]),
-            "monitor with the highest mean F1": method_label(monitors.idxmax())}
+    out["monitor with the highest mean F1"] = method_label(means.drop("no_qc").idxmax())
+    return out
+
+
+def evaluation_text(ev, performance: pd.DataFrame, class_names, *, seeds: pd.DataFrame | None = None) -> str:
+    """The chapter's verdicts from the evaluation a reviewer accepts (:func:`xaikit.qc.qc_conclusion`): the
+    classifier's regime, error detection with the declared direction, each monitor against random flags at its
+    own rate, and the paired bootstrap CIs of the F1 differences."""
+    from ...qc import qc_conclusion
+    from .analysis import classifier_auc
+
+    declared = ev.detection[ev.detection["direction_source"] == "declared"]
+    return qc_conclusion(declared, ev.vs_random, ev.paired, classifier_auc=classifier_auc(performance, class_names),
+                         seeds=seeds, label=method_label)

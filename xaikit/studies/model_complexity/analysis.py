@@ -22,11 +22,11 @@ if TYPE_CHECKING:
     import torch
 
 __all__ = [
-    "METRICS", "arch_depth", "arch_label", "block_layers", "classification_scores", "collect_scores",
+    "METRIC_LABELS", "arch_depth", "arch_label", "block_layers", "classification_scores", "collect_scores",
     "explainer_settings", "format_mean_sd", "kruskal_vs_paper", "load_splits", "paper_scores", "paper_table",
     "parameters_vs_paper", "performance_vs_paper", "posthoc_tests", "random_margin", "sanity_check",
     "score_summary", "scores_vs_paper", "train_models", "Explained", "explain_and_score", "sanity_final",
-    "performance", "replication_values", "split_counts", "training_table", "ACCURACY_BAR", "BASELINES",
+    "performance", "replication_values", "split_counts", "training_table", "ACCURACY_BAR", "MODEL_FREE_BASELINES",
     "baseline_scores", "cell_intervals", "localisation_table", "mark_true_targets", "paired_tests",
     "predicted_labels", "predicted_target_scores", "target_table",
 ]
@@ -49,34 +49,39 @@ def paper_scores(metric: str) -> dict[tuple[str, int, str], tuple[float, float]]
 
 
 #: The two localisation metrics, in the paper's order: name -> short label.
-METRICS: dict[str, str] = {"relevance_rank_accuracy": "RRA", "positive_attribution_ratio": "PAR"}
+METRIC_LABELS: dict[str, str] = {"relevance_rank_accuracy": "RRA", "positive_attribution_ratio": "PAR"}
 
 
 
 def arch_depth(arch: str) -> int | None:
-    """ResNet depth of a registered model name (``paper003_resnet50`` → 50), None if not a ResNet.
+    """ResNet depth of a registered model name (``paper003_resnet50`` → 50; the width-reduced
+    ``paper003_resnet50_w16`` too), None if not a ResNet.
 
     Examples
     --------
-    >>> arch_depth("paper003_resnet101"), arch_depth("resnet18"), arch_depth("smallcnn")
-    (101, 18, None)
+    >>> arch_depth("paper003_resnet101"), arch_depth("resnet18"), arch_depth("paper003_resnet18_w16"), arch_depth("x")
+    (101, 18, 18, None)
     """
-    found = re.fullmatch(r"(?:paper003_)?resnet(\d+)", arch)
+    found = re.fullmatch(r"(?:paper003_)?resnet(\d+)(?:_w\d+)?", arch)
     return int(found.group(1)) if found else None
 
 
 def arch_label(arch: str) -> str:
-    """A display name: ``paper003_resnet18`` → "ResNet-18", ``resnet18`` → "ResNet-18 (torchvision)".
+    """A display name: ``paper003_resnet18`` → "ResNet-18", ``paper003_resnet18_w16`` → "ResNet-18 (width 16)",
+    ``resnet18`` → "ResNet-18 (torchvision)".
 
     Examples
     --------
-    >>> arch_label("paper003_resnet34"), arch_label("resnet34"), arch_label("smallcnn")
-    ('ResNet-34', 'ResNet-34 (torchvision)', 'smallcnn')
+    >>> arch_label("paper003_resnet34"), arch_label("paper003_resnet34_w8"), arch_label("resnet34")
+    ('ResNet-34', 'ResNet-34 (width 8)', 'ResNet-34 (torchvision)')
     """
     depth = arch_depth(arch)
     if depth is None:
         return arch
-    return f"ResNet-{depth}" if arch.startswith("paper003_") else f"ResNet-{depth} (torchvision)"
+    if not arch.startswith("paper003_"):
+        return f"ResNet-{depth} (torchvision)"
+    width = re.search(r"_w(\d+)$", arch)
+    return f"ResNet-{depth}" + (f" (width {width.group(1)})" if width else "")
 
 
 def format_mean_sd(mean: float, sd: float, digits: int = 3) -> str:
@@ -202,7 +207,7 @@ def score_summary(scores: pd.DataFrame) -> pd.DataFrame:
 def scores_vs_paper(summary: pd.DataFrame, metric: str) -> pd.DataFrame:
     """Table 3 (RRA) or 4 (PAR) as printed: rows class × model, per method "ours" and "paper" cells,
     each "mean (SD)"; a "random" column gives the mean random-map baseline of the class."""
-    check_option("metric", metric, list(METRICS), context="scores_vs_paper")
+    check_option("metric", metric, list(METRIC_LABELS), context="scores_vs_paper")
     s = summary[summary["metric"] == metric].copy()
     if s.empty:
         raise ValueError(f"scores_vs_paper: no rows for metric {metric!r}")
@@ -302,12 +307,15 @@ def split_counts(splits: dict) -> pd.DataFrame:
 
 def train_models(run, splits: dict) -> dict:
     """Every architecture of ``archs`` trained (or loaded from the model cache) with the run's settings, keeping the
-    checkpoint with the lowest validation cross-entropy as the paper does. Returns arch → fit."""
+    checkpoint with the lowest validation cross-entropy as the paper does; with ``early_stopping`` > 0, training
+    stops once the validation loss has not improved for that many epochs (a validation plateau). Returns
+    arch → fit."""
     from ...train import TrainConfig, train_cached
 
     p = run.params
+    extra = dict(early_stopping=p["early_stopping"], monitor="val_loss") if p.get("early_stopping") else {}
     config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"], lr=p["lr"],
-                         momentum=p["momentum"], seed=run.seed, device=p["device"], select="val_loss")
+                         momentum=p["momentum"], seed=run.seed, device=p["device"], select="val_loss", **extra)
     names = list(splits["test"].class_names)
     fits = {arch: train_cached(arch, 1, len(names), splits["train"], splits["val"], config) for arch in p["archs"]}
     run.timings["training"] = sum(fit.seconds for fit in fits.values())
@@ -417,7 +425,7 @@ def replication_values(folder) -> dict[str, float]:
 
 # --------------------------------------------------------------------------- beyond the paper (issue 18)
 #: The model-free maps every figure and verdict is measured against (see :data:`xaikit.explain.MODEL_FREE_MAPS`).
-BASELINES = ("random", "smoothed_random", "sobel", "intensity", "organ", "random_in_organ")
+MODEL_FREE_BASELINES = ("random", "smoothed_random", "sobel", "intensity", "organ", "random_in_organ")
 #: The accuracy every compared model must reach before any complexity claim (the paper's are 0.96–0.98).
 ACCURACY_BAR = 0.90
 
@@ -467,7 +475,7 @@ def target_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def baseline_scores(run, ex: Explained, test) -> pd.DataFrame:
-    """Every model-free map of :data:`BASELINES` on the explained images, scored with RRA and PAR by the same
+    """Every model-free map of :data:`MODEL_FREE_BASELINES` on the explained images, scored with RRA and PAR by the same
     metric code as the models' maps (``arch = "model-free"``, ``method`` = the baseline). The smoothed random map
     matches the spatial autocorrelation of the first model's maps of the first method."""
     import torch
@@ -481,7 +489,7 @@ def baseline_scores(run, ex: Explained, test) -> pd.DataFrame:
     first = next(iter(ex.maps.values())) if ex.maps else None
     classes = np.asarray(test.class_names)[np.asarray(ex.y)]
     frames = []
-    for name in BASELINES:
+    for name in MODEL_FREE_BASELINES:
         if name in ("organ", "random_in_organ") and organ is None:
             continue
         a = model_free_map(name, ex.x, organ_masks=organ, evidence_masks=masks, reference_maps=first, seed=run.seed)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ...report import map_grid
-from .analysis import METRICS, arch_label
+from .analysis import METRIC_LABELS, arch_label
 
 __all__ = ["attribution_grid", "figures_6_9", "randomisation_curves", "score_bars", "training_curves_grid"]
 
@@ -54,8 +54,8 @@ def score_bars(summary: pd.DataFrame, metric: str, cls: str, *, ci: pd.DataFrame
             ax.axhline(float(b.max()), color="C3", ls=":", lw=1.2,
                        label=f"strongest model-free map ({b.idxmax().replace('_', ' ')})")
     ax.set_xticks(np.arange(len(methods)), [m.replace("_", "\n") for m in methods], fontsize=8)
-    ax.set_ylabel(f"mean {METRICS.get(metric, metric)}")
-    ax.set_title(f"{METRICS.get(metric, metric)}, {cls}")
+    ax.set_ylabel(f"mean {METRIC_LABELS.get(metric, metric)}")
+    ax.set_title(f"{METRIC_LABELS.get(metric, metric)}, {cls}")
     ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1, 1))
     fig.tight_layout()
     return fig
@@ -120,7 +120,8 @@ def figures_6_9(summary: pd.DataFrame, ci: pd.DataFrame | None = None, baselines
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.4))
-    for ax, (metric, cls) in zip(axes.flat, [(m, c) for m in METRICS for c in ("covid", "healthy")], strict=True):
+    cells = [(m, c) for m in METRIC_LABELS for c in ("covid", "healthy")]
+    for ax, (metric, cls) in zip(axes.flat, cells, strict=True):
         score_bars(summary, metric, cls, ci=ci, baselines=baselines, ax=ax)
     fig.tight_layout()
     return fig

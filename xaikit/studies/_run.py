@@ -94,6 +94,8 @@ class StudyRun:
         from ._runner import portable_path
 
         params = dict(self.params, output_dir=portable_path(self.params["output_dir"]))
+        if self.fingerprints and "data_fingerprint" not in provenance:  # the data every stage recorded
+            provenance["data_fingerprint"] = dict(self.fingerprints)
         manifest = build_manifest(study=self.study.name, parameters=params, seed=self.seed,
                                   device=str(self.device), timings=self.timings, **provenance)
         write_json(self.out / "manifest.json", manifest)

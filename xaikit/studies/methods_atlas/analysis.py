@@ -536,6 +536,7 @@ def run_atlas(run) -> Atlas:
     with run.stage("data_and_training"):
         for s in seeds:
             data[s] = load_seed_data(p, s)
+            run.fingerprints[f"seed {s}"] = data[s]["clean"]["test"].fingerprint()
             fits[s] = train_seed_models(p, data[s], s)
     atlas = Atlas(pd.DataFrame(), pd.DataFrame(), pd.DataFrame(), fits=fits, data=data)
     device, bs = run.device, p["batch_size"]

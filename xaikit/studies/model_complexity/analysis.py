@@ -424,7 +424,7 @@ def replication_values(folder) -> dict[str, float]:
 
 
 # --------------------------------------------------------------------------- beyond the paper (issue 18)
-#: The model-free maps every figure and verdict is measured against (see :data:`xaikit.explain.MODEL_FREE_MAPS`).
+#: The model-free maps every figure and verdict is measured against (see ``xaikit.explain.MODEL_FREE_MAPS``).
 MODEL_FREE_BASELINES = ("random", "smoothed_random", "sobel", "intensity", "organ", "random_in_organ")
 #: The accuracy every compared model must reach before any complexity claim (the paper's are 0.96–0.98).
 ACCURACY_BAR = 0.90

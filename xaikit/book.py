@@ -60,7 +60,7 @@ def build_book(profile: str = "default", data_root: str | None = None, *, strict
     ``source`` is the folder holding ``_config.yml``/``_toc.yml`` (default: the compendium's root); with
     ``execute=False`` the notebooks already under ``<source>/book/_generated`` are used as they are.
     Before the build, ``book/_generated/hardware.md`` is written from the studies' manifests (see
-    :func:`hardware_table`). Warnings are errors when ``strict``. With ``replicate``, each study with a
+    ``hardware_table``). Warnings are errors when ``strict``. With ``replicate``, each study with a
     replication section first runs the profile's replication seeds as a sweep on the local Dask engine
     (:func:`run_replication`), and its chapter summarises every seed.
     """

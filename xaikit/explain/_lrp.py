@@ -134,7 +134,7 @@ class LRP(BaseExplainer):
 
         zennit's rules are linear in the output relevance, so the K one-hot-times-logit output relevances go
         through one backward pass as a batch of output gradients (``is_grads_batched``); the maps equal K
-        separate :meth:`attribute` calls. ``x`` is assumed validated (see :func:`xaikit.explain.class_maps`).
+        separate ``attribute`` calls. ``x`` is assumed validated (see :func:`xaikit.explain.class_maps`).
         """
         classes = torch.as_tensor(classes, device=x.device).long().flatten()
         k = len(classes)

@@ -133,12 +133,12 @@ def autocorrelation_length(maps) -> np.ndarray:
 
 def model_free_map(name: str, images, *, organ_masks=None, evidence_masks=None, reference_maps=None,
                    seed: int = 0) -> torch.Tensor:
-    """A baseline map that ignores the model, one per image (see :data:`MODEL_FREE_MAPS`).
+    """A baseline map that ignores the model, one per image (see ``MODEL_FREE_MAPS``).
 
     Parameters
     ----------
     name : str
-        A key of :data:`MODEL_FREE_MAPS`.
+        A key of ``MODEL_FREE_MAPS``.
     images : Tensor or ndarray, (N, C, H, W) or (N, H, W)
         Finite images; averaged over channels for the image-based maps.
     organ_masks : (N, 1, H, W) bool, optional

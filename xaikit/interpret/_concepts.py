@@ -31,7 +31,7 @@ def phantom_concepts(ds) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with ``lesion_<zone>`` (bool) for each of :data:`ZONES` — whether any opacity pixel lies in the
+    DataFrame with ``lesion_<zone>`` (bool) for each of ``ZONES`` — whether any opacity pixel lies in the
     patient's right (image left) or left lung, above or below the median row of the lungs — and
     ``n_lesions``, ``lesion_area`` (opacity pixels / image pixels), ``ctr`` (cardiothoracic ratio, which the
     ``chest_covid`` label does not depend on) copied from the meta. For ``chest_covid`` the label is

@@ -38,7 +38,7 @@ def fit_protopnet(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, epochs:
     """Train a :class:`xaikit.models.ProtoPNet` jointly (Chen et al. 2019), then push its prototypes.
 
     Loss: ``CE + cluster * cluster_cost - separation * separation_cost`` (:func:`prototype_costs`), Adam on
-    every parameter; the push step (:meth:`ProtoPNet.push`) then snaps each prototype onto its nearest
+    every parameter; the push step (``ProtoPNet.push``) then snaps each prototype onto its nearest
     training patch of its own class. (The paper's last-layer-only fine-tuning is left out.)
 
     Parameters

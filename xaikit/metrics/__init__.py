@@ -9,7 +9,7 @@ passes; map agreement (top-k IoU, Spearman, SSIM) serves repeatability, reproduc
 Arun et al.'s random-pair floor. Quantus is
 imported only when :class:`PositiveAttributionRatio` (a ``quantus.Metric``) is first accessed.
 
-Every scoring function is registered in :data:`METRICS` (``get_metric(name)``) with its kind
+Every scoring function is registered in ``METRICS`` (``get_metric(name)``) with its kind
 (localisation, faithfulness, randomisation, complexity) and the inputs it needs.
 """
 from ._agreement import AGREEMENTS, agreement_table, map_agreement, random_pair_similarity, top_k_iou

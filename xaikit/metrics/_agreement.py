@@ -91,7 +91,7 @@ def top_k_iou(attributions, other, *, k: int | float = 0.1, sign: str = "signed"
 
 @register_metric("map_agreement", kind="agreement", needs=("attributions", "other"))
 def map_agreement(attributions, other, *, measure: str = "spearman", return_reasons: bool = False, **kwargs):
-    """Per-sample similarity of two maps by one of :data:`AGREEMENTS`.
+    """Per-sample similarity of two maps by one of ``AGREEMENTS``.
 
     Keyword arguments go to :func:`top_k_iou`, :func:`xaikit.metrics.spearman_correlation` or
     :func:`xaikit.metrics.ssim`. ``return_reasons=True`` returns a :class:`MetricResult` saying why a score is

@@ -50,7 +50,7 @@ class MetricResult(NamedTuple):
     scores : Tensor
         float64, shape ``(N,)``, on the input's device.
     codes : Tensor
-        int8, shape ``(N,)``; 0 where the score is defined, else a key of :data:`NAN_REASONS`.
+        int8, shape ``(N,)``; 0 where the score is defined, else a key of ``NAN_REASONS``.
     """
 
     scores: torch.Tensor

@@ -7,7 +7,7 @@ A metric module registers each public scoring function where it is defined::
     @register_metric("auroc", kind="localisation")
     def auroc(attributions, masks, *, ...): ...
 
-``needs`` lists the function's leading positional inputs, in order, from :data:`INPUTS`; it is
+``needs`` lists the function's leading positional inputs, in order, from ``INPUTS``; it is
 checked against the signature when the metric is registered.
 """
 from __future__ import annotations
@@ -50,7 +50,7 @@ class MetricSpec:
     func : callable
     kind : {"localisation", "faithfulness", "randomisation", "complexity", "agreement"}
     needs : tuple of str
-        The function's leading positional inputs, keys of :data:`INPUTS`.
+        The function's leading positional inputs, keys of ``INPUTS``.
     returns : {"scores", "frame"}
     reasons : bool
         Whether the function takes ``return_reasons=True`` (and so can say why a score is NaN).
@@ -80,10 +80,10 @@ def register_metric(name: str, *, kind: str, needs: tuple[str, ...] = ("attribut
         The registry key (unique).
     kind : {"localisation", "faithfulness", "randomisation", "complexity", "agreement"}
     needs : tuple of str, default ("attributions", "masks")
-        Keys of :data:`INPUTS`, in the order of the function's leading positional parameters (those
+        Keys of ``INPUTS``, in the order of the function's leading positional parameters (those
         without a default); checked against its signature.
     returns : {"scores", "frame"}, default "scores"
-        What the function returns; see :data:`RETURNS`.
+        What the function returns; see ``RETURNS``.
 
     Examples
     --------

@@ -3,7 +3,7 @@
 Each class owns ``prototypes_per_class`` learned prototypes, vectors in the latent space of a 1x1 add-on
 layer. An image's latent patches are compared with every prototype; the similarity map of prototype ``j``
 is ``log((d + 1) / (d + eps))`` with ``d`` the squared L2 distance, its max over positions is the
-prototype's score, and a linear layer maps the scores to logits. :meth:`ProtoPNet.push` snaps every
+prototype's score, and a linear layer maps the scores to logits. ``ProtoPNet.push`` snaps every
 prototype onto its nearest latent patch among training images of its class, so each prototype *is* a
 training patch.
 """

@@ -1,7 +1,7 @@
 """Model registry: ``create_model(name, in_channels, num_classes, weights=None)``.
 
-Factories register under a string name with :func:`register_model`; :data:`MODELS` maps names
-to factories ``f(in_channels, num_classes) -> nn.Module`` and :data:`MODEL_INFO` to what a caller
+Factories register under a string name with :func:`register_model`; ``MODELS`` maps names
+to factories ``f(in_channels, num_classes) -> nn.Module`` and ``MODEL_INFO`` to what a caller
 needs to know before building one (the smallest input it accepts, a one-line description).
 """
 from __future__ import annotations
@@ -149,7 +149,7 @@ def create_model(name: str, in_channels: int = 1, num_classes: int = 2,
 
     Parameters
     ----------
-    name : a key of :data:`MODELS` (an unknown name raises ``ValueError`` with a suggestion).
+    name : a key of ``MODELS`` (an unknown name raises ``ValueError`` with a suggestion).
     in_channels : input channels; torchvision models get their first convolution rebuilt for it.
     num_classes : outputs (logits) of the head.
     weights : path to a file saved with ``torch.save(model.state_dict())``. Nothing is downloaded.

@@ -63,7 +63,7 @@ def tta_logits(model: nn.Module, x: torch.Tensor, *, n_copies: int = 10, augment
 
     Parameters
     ----------
-    augment : an :class:`xaikit.train.Augment` (default :data:`TTA_PAPER002`).
+    augment : an :class:`xaikit.train.Augment` (default ``TTA_PAPER002``).
     batch_size : augmented images per forward pass.
 
     Examples

@@ -43,7 +43,7 @@ def qc_conclusion(detection: pd.DataFrame, vs_random: pd.DataFrame, paired: pd.D
         the "mean" rows (mean of per-class AUROCs) are used.
     vs_random : :func:`xaikit.qc.beats_random` rows with a ``method`` column.
     paired : :func:`xaikit.qc.paired_bootstrap_f1` rows; the class-mean rows are used.
-    classifier_auc : test AUC per finding (the regime sentence; see :data:`REGIME`).
+    classifier_auc : test AUC per finding (the regime sentence; see ``REGIME``).
     seeds : per-seed class-mean F1 differences: columns seed, method, baseline, diff. With at least three
         seeds, each comparison is said to replicate when its difference has the sign of the pooled verdict in
         every seed; with fewer, no verdict is claimed to replicate.

@@ -74,7 +74,7 @@ def error_detection_auroc(scores, y_true, y_pred, *, direction: str = "declared"
     scores : (N, K) the monitor's scores on the test set.
     y_true, y_pred : (N, K) binary truth and the classifier's binary predictions (before QC).
     direction : how each class's score is oriented so that larger = more suspicious:
-        "declared" (default): the direction of ``score`` in :data:`DECLARED_DIRECTIONS`;
+        "declared" (default): the direction of ``score`` in ``DECLARED_DIRECTIONS``;
         "learned": per class, the orientation whose AUROC on the validation set (``scores_val``, ``y_val``,
         ``pred_val``) is ≥ 0.5 (an exact 0.5 or an undefined validation AUROC keeps the declared direction
         when ``score`` is given, else "above"); "above" / "below": the same for every class.

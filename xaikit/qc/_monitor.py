@@ -228,7 +228,7 @@ class TTAMonitor(ThresholdMonitor):
     Parameters
     ----------
     n_copies : augmented copies per image (not stated in the paper; default 10).
-    augment : an :class:`xaikit.train.Augment` (default :data:`xaikit.qc.TTA_PAPER002`).
+    augment : an :class:`xaikit.train.Augment` (default ``xaikit.qc.TTA_PAPER002``).
     statistic : "std" of the logits over the copies (default) or "entropy" of the mean probability.
     seed, batch_size : see :func:`xaikit.qc.tta_logits`.
     direction, action, step : see :class:`ThresholdMonitor` (the paper flags high variation).

@@ -203,7 +203,7 @@ def depth_effect_verdicts(friedman_by_seed: pd.DataFrame, *, by: str | Sequence[
     -------
     DataFrame
         ``*by, n_seeds, n_significant, seeds_significant (list), verdict``; ``verdict`` is one
-        of :data:`DEPTH_VERDICTS`.
+        of ``DEPTH_VERDICTS``.
 
     Examples
     --------

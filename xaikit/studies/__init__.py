@@ -1,4 +1,4 @@
-"""Studies: one :class:`Study` specification per chapter, registered in :data:`STUDIES`, and the plumbing
+"""Studies: one :class:`Study` specification per chapter, registered in ``STUDIES``, and the plumbing
 that runs them.
 
 Each study is a subpackage — ``phantoms``, ``model_complexity`` (study 1), ``informer_qc`` (study 2),

@@ -14,7 +14,7 @@ __all__ = ["Param", "STUDY_PARAMS", "validate_params"]
 
 
 class _ParamsView(Mapping):
-    """Read-only view: study name → its parameters (common ones included), from :data:`STUDIES`."""
+    """Read-only view: study name → its parameters (common ones included), from ``STUDIES``."""
 
     def __getitem__(self, study: str) -> dict[str, Param]:
         return STUDIES[study].parameters

@@ -57,7 +57,7 @@ class StudyRun:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
-        """Time the block as stage ``name`` (added to :attr:`timings`; repeated stages add up)."""
+        """Time the block as stage ``name`` (added to ``timings``; repeated stages add up)."""
         t0 = time.perf_counter()
         try:
             yield
@@ -117,7 +117,7 @@ class StudyRun:
         return rep
 
     def written(self) -> list[str]:
-        """The files this run has written to :attr:`out` so far, sorted (hidden files left out)."""
+        """The files this run has written to ``out`` so far, sorted (hidden files left out)."""
         return sorted(p.name for p in self.out.iterdir() if not p.name.startswith("."))
 
 

@@ -67,7 +67,7 @@ def real_data_overrides(study: str, profile: str, data_root: str | Path | None) 
     """The overrides that point ``study`` at the real datasets under ``data_root`` (``{}`` without one).
 
     Every dataset parameter (``dataset``, ``foreign_dataset``) whose profile value is a phantom is
-    switched to the real dataset that phantom stands in for (:data:`REAL_COUNTERPART`), and
+    switched to the real dataset that phantom stands in for (``REAL_COUNTERPART``), and
     ``data_root`` is set, so ``make book PROFILE=paper DATA_ROOT=/data`` runs every study on real data
     (a study without a real counterpart, like the phantom chapter, only receives ``data_root``; a study whose
     dataset has no real counterpart among its choices, like the methods atlas, stays on the phantom).
@@ -238,7 +238,7 @@ def hardware_table(generated: str | Path) -> str:
 
 
 def write_hardware_table(source: str | Path | None = None) -> Path:
-    """Write :func:`hardware_table` of ``<source>/book/_generated`` to ``hardware.md`` there; return its path.
+    """Write ``hardware_table`` of ``<source>/book/_generated`` to ``hardware.md`` there; return its path.
 
     The file is rewritten only when its content changes (so an unchanged table does not make
     Sphinx re-read the page that includes it), and it is always present after this call, which

@@ -1,11 +1,11 @@
-"""The one shape every study follows: a :class:`Study` specification registered in :data:`STUDIES`.
+"""The one shape every study follows: a :class:`Study` specification registered in ``STUDIES``.
 
 A specification names the study's notebook, declares each of its parameters once (the common ones —
 ``profile``, ``seed``, ``device``, ``data_root``, ``output_dir`` — are shared by every study), the
 profiles it runs under and the published tables it is compared with. The CLI, the sweep engine, the
 notebooks' validation line and the contract tests all read it; nothing else lists a study's
-parameters. Registries fill the open choices: architectures come from :data:`xaikit.models.MODELS`,
-attribution methods from :data:`xaikit.explain.EXPLAINERS`, at validation time.
+parameters. Registries fill the open choices: architectures come from ``xaikit.models.MODELS``,
+attribution methods from ``xaikit.explain.EXPLAINERS``, at validation time.
 """
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ class Study:
     name : the notebook's file name without ``.ipynb`` (``"01_model_complexity"``); the CLI's name.
     title : the chapter's title.
     package : the subpackage under ``xaikit.studies`` holding its analysis, figures and text.
-    params : the study's own parameters; :attr:`parameters` adds :data:`COMMON_PARAMS`.
+    params : the study's own parameters; :attr:`parameters` adds ``COMMON_PARAMS``.
     paper : bibliography key of the reproduced paper (None for a chapter that reproduces none).
     published : names of the published tables shipped with the package (:func:`load_published`).
     status : "complete" or "planned".
@@ -189,7 +189,7 @@ STUDIES: dict[str, Study] = {}
 
 
 def register_study(study: Study) -> Study:
-    """Add ``study`` to :data:`STUDIES` (a name may be registered once)."""
+    """Add ``study`` to ``STUDIES`` (a name may be registered once)."""
     if study.name in STUDIES:
         raise ValueError(f"study {study.name!r} is already registered")
     check_option("status", study.status, ("complete", "planned"), context=f"study {study.name!r}")

@@ -178,7 +178,7 @@ def run_sweep(study: str, profile: str = "smoke", grid: dict[str, list[Any]] | N
     workers, threads_per_worker, gpus_per_task, slurm : see :func:`xaikit.sweep.make_engine`.
     timeout : seconds before a cell is killed (``None``: never).
     retries : how many times a failed cell is run again before it is recorded as failed. A cell whose
-        notebook kernel failed to start (its log shows one of :data:`TRANSIENT_ERRORS`) gets one more run.
+        notebook kernel failed to start (its log shows one of ``TRANSIENT_ERRORS``) gets one more run.
     resume : continue the sweep ``sweep`` from its record: its grid and fixed parameters are read from
         ``sweep.json`` when ``grid`` is not given. Completed cells are skipped either way.
     dry_run : validate and print the cells (and which would be skipped); start nothing.

@@ -3,7 +3,7 @@
 The key is a SHA-256 of the model spec (architecture, channels, classes, initialisation seed,
 the SHA-256 of any starting weights), the training and validation data fingerprints, every
 training setting that changes the weights (:meth:`TrainConfig.hashed_fields`, the augmentation
-pipeline's definition, the device type) and :data:`CACHE_FORMAT`. One entry is a folder::
+pipeline's definition, the device type) and ``CACHE_FORMAT``. One entry is a folder::
 
     <cache_dir>/models/<arch>-<key>/
         weights.pt      the selected state_dict (plain ``torch.save``; ``create_model(weights=...)`` reads it)
@@ -95,7 +95,7 @@ def _tensors(data) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def cache_key(spec: dict) -> str:
-    """The 20-hex-digit SHA-256 of a JSON-serialisable spec (sorted keys), with :data:`CACHE_FORMAT` mixed in.
+    """The 20-hex-digit SHA-256 of a JSON-serialisable spec (sorted keys), with ``CACHE_FORMAT`` mixed in.
 
     Examples
     --------

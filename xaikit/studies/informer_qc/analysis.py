@@ -355,7 +355,7 @@ class ErrorDetection:
 
 def error_detection_tables(run_: QCRun, order: Sequence[str]) -> ErrorDetection:
     """Per monitor: its score oriented by the direction its rationale declares (larger = more suspicious:
-    distinctiveness low, entropy high, TTA spread high; :data:`xaikit.qc.DECLARED_DIRECTIONS`), the test
+    distinctiveness low, entropy high, TTA spread high; ``xaikit.qc.DECLARED_DIRECTIONS``), the test
     predictions of all findings rank-normalised within each finding and pooled, cut into five equal-count bins,
     and each bin's share of wrong predictions (the reliability diagram). Never oriented by the F1-chosen
     thresholds' directions: those maximise F1 after flipping, not error detection."""

@@ -193,7 +193,7 @@ def arun_verdicts(summary: pd.DataFrame, *, agreement_threshold: float) -> pd.Da
 
 
 def best_methods(summary: pd.DataFrame, *, kind: str = "method") -> dict[str, list[str]]:
-    """For each criterion's headline metric (:data:`HEADLINE`): the methods whose interval is not below the best
+    """For each criterion's headline metric (``HEADLINE``): the methods whose interval is not below the best
     method's (for a lower-is-better metric: not above), i.e. those not separable from the best.
 
     A method's interval is ``[low, high]``; with one seed (NaN interval) its mean stands for both ends. The best

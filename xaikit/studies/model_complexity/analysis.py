@@ -475,7 +475,7 @@ def target_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 
 def baseline_scores(run, ex: Explained, test) -> pd.DataFrame:
-    """Every model-free map of :data:`MODEL_FREE_BASELINES` on the explained images, scored with RRA and PAR by the same
+    """Every model-free map of ``MODEL_FREE_BASELINES`` on the explained images, scored with RRA and PAR by the same
     metric code as the models' maps (``arch = "model-free"``, ``method`` = the baseline). The smoothed random map
     matches the spatial autocorrelation of the first model's maps of the first method."""
     import torch

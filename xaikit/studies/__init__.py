@@ -18,6 +18,7 @@ from ._runner import (
     PROFILES,
     ROOT,
     load_profile,
+    parse_value,
     portable_path,
     real_data_overrides,
     run_study,
@@ -28,6 +29,6 @@ from ._spec import COMMON_PARAMS, PHANTOMS, STUDIES, Param, Study, get_study, re
 
 __all__ = ["COMMON_PARAMS", "NOTEBOOK_DIR", "PHANTOMS", "PROFILES", "Param", "REPLICATION_PARAM", "ROOT",
            "Replication", "STUDIES", "STUDY_PARAMS", "Study", "StudyRun", "get_study", "load_profile",
-           "load_published", "portable_path", "published_tables", "real_data_overrides", "register_study",
-           "replicate", "replication_figure", "replication_text", "run_study", "start_run", "studies",
-           "validate_params", "write_hardware_table"]
+           "load_published", "parse_value", "portable_path", "published_tables", "real_data_overrides",
+           "register_study", "replicate", "replication_figure", "replication_text", "run_study", "start_run",
+           "studies", "validate_params", "write_hardware_table"]

@@ -9,31 +9,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..studies import parse_value  # the one parser of command-line values, shared with `xaikit run`
+
 __all__ = ["Cell", "cell_id", "coerce_value", "expand_grid", "load_sweep_file", "parse_grid", "parse_value", "sweep_id"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
 SWEEP_FILE_KEYS = ("grid", "parameters", "slurm")
-
-
-def parse_value(text: str) -> Any:
-    """Parse one command-line value as ``python -m xaikit run -p`` does: int, float, bool, None, else the string.
-
-    Examples
-    --------
-    >>> [parse_value(t) for t in ("42", "1e-3", "true", "none", "resnet18")]
-    [42, 0.001, True, None, 'resnet18']
-    """
-    low = text.strip().lower()
-    if low in ("none", "null"):
-        return None
-    if low in ("true", "false"):
-        return low == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
 
 
 def coerce_value(study: str, name: str, value: Any) -> Any:

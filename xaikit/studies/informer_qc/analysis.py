@@ -346,9 +346,8 @@ def localisation_check(run_: QCRun, test, methods: Sequence[str]) -> tuple[pd.Da
 
 @dataclass
 class ErrorDetection:
-    """Each monitor's AUROC for "this prediction is wrong" (per class and pooled), and its reliability bins."""
+    """Each monitor's reliability bins (the AUROCs are :class:`Evaluation`'s) and the base error rate."""
 
-    auroc: pd.DataFrame
     reliability: pd.DataFrame
     base_rate: float
 
@@ -370,7 +369,7 @@ def error_detection_tables(run_: QCRun, order: Sequence[str]) -> ErrorDetection:
         _, pooled_bins = error_detection(ranks.reshape(-1, 1), run_.y_test.reshape(-1, 1),
                                          run_.pred_test.reshape(-1, 1), n_bins=5)
         bin_rows.append(pooled_bins.assign(method=name))
-    return ErrorDetection(pd.DataFrame(), pd.concat(bin_rows, ignore_index=True), float(wrong.mean()))
+    return ErrorDetection(pd.concat(bin_rows, ignore_index=True), float(wrong.mean()))
 
 
 def replication_values(folder) -> dict[str, float]:

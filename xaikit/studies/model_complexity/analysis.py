@@ -518,10 +518,7 @@ def localisation_table(scores: pd.DataFrame, baselines: pd.DataFrame, *, n_boot:
     m = cell_intervals(true, by=["metric", "class", "arch", "method"], n_boot=n_boot, seed=seed)
     b = cell_intervals(baselines, by=["metric", "class", "method"], n_boot=n_boot, seed=seed)
     b = b.rename(columns={"method": "baseline"})
-    m["cell_method"] = m["arch"] + " / " + m["method"]
-    v = localisation_verdicts(m.drop(columns=["arch", "method"]).rename(columns={"cell_method": "method"}), b,
-                              by=["metric", "class"], estimate="mean")
-    v[["arch", "method"]] = v["method"].str.split(" / ", n=1, expand=True)
+    v = localisation_verdicts(m, b, by=["metric", "class"], estimate="mean")  # keeps the arch column
     v["measures"] = np.where(v["class"] == "healthy", "attention to the lungs (the mask is the lungs)",
                              "localisation of the lesions")
     return v

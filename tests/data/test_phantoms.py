@@ -192,6 +192,33 @@ def test_load_splits_are_stratified_disjoint_and_complete():
     assert np.all(np.abs(counts - 0.7) < 0.1)
 
 
+def test_load_generates_once_per_run_and_splits_are_independent_copies(monkeypatch):
+    from xaikit.data import _registry
+
+    calls = []
+    real = _registry.DATASETS["chest_covid"]
+    import functools
+
+    @functools.wraps(real)
+    def counted(*a, **k):
+        calls.append(a)
+        return real(*a, **k)
+
+    monkeypatch.setitem(_registry.DATASETS, "chest_covid", counted)
+    _registry._LAST_PHANTOM.clear()
+    kw = dict(n=40, image_size=32, seed=3, difficulty="easy")
+    parts = {s: xd.load("chest_covid", s, **kw) for s in ("train", "val", "test")}
+    assert len(calls) == 1  # one generation for the three splits
+    fresh = real(40, image_size=32, seed=3, difficulty="easy")
+    for p in parts.values():
+        np.testing.assert_array_equal(p.images, fresh.images[p.meta["index"].to_numpy()])
+    parts["train"].images[:] = -1.0  # a caller writing into its split does not reach the next load
+    again = xd.load("chest_covid", "train", **kw)
+    assert len(calls) == 1 and again.images.min() >= 0.0
+    xd.load("chest_covid", "train", n=40, image_size=32, seed=4, difficulty="easy")
+    assert len(calls) == 2  # another seed is another phantom
+
+
 def test_phantom_dataset_items():
     from xaikit.data import PhantomDataset
 

@@ -55,3 +55,24 @@ def test_reduced_resnet_trains_a_step_and_rejects_a_bad_width():
     assert torch.isfinite(loss) and model.conv1.weight.grad.abs().sum() > 0
     with pytest.raises(ValueError, match="width of Paper003ResNet must be an int >= 1"):
         Paper003ResNet(18, width=0)
+
+
+@pytest.mark.parametrize("depth", DEPTHS)
+def test_reduced_variants_start_every_block_as_its_shortcut(depth):
+    """Zero-initialised residual branches: at initialisation (eval mode) a block without a projection returns
+    relu(its input) exactly, and one with a projection relu(projection(input)); the paper's own model does not."""
+    from xaikit.models._paper003 import Paper003Block
+
+    with seeded(0):
+        reduced = MODELS[f"paper003_resnet{depth}_w8"](1, 2).eval()
+        paper = Paper003ResNet(depth, 1, 2, width=8).eval()
+    x = torch.randn(2, 8 * (4 if depth > 34 else 1), 8, 8)
+    plain = reduced.layer1[1]
+    assert plain.downsample is None
+    torch.testing.assert_close(plain(x), torch.relu(x), rtol=0, atol=0)
+    first = reduced.layer1[0]
+    x0 = torch.randn(2, 8, 8, 8)
+    torch.testing.assert_close(first(x0), torch.relu(first.downsample(x0)), rtol=0, atol=0)
+    assert all(float(b.bn3.weight.abs().sum()) == 0 for b in reduced.modules() if isinstance(b, Paper003Block))
+    assert all(bool((b.bn3.weight == 1).all()) for b in paper.modules() if isinstance(b, Paper003Block))
+    assert not torch.equal(paper.layer1[1](x), torch.relu(x))

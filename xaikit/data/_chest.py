@@ -19,7 +19,9 @@ __all__ = ["chest_covid"]
 
 CLASS_NAMES = ("healthy", "covid")
 PRESETS = {
-    "easy": {"contrast": (0.10, 0.20), "lesion_size": (0.05, 0.09), "n_lesions": (1, 4), "noise": 0.015},
+    # easy: opacities clear at 48-64 px, so that the narrow ResNets of study 1's default profile reach the paper's
+    # accuracy regime (>= 0.90) on a CPU budget (contrast 0.10-0.20 left ResNet-18 w8 at 0.86 on 600 images)
+    "easy": {"contrast": (0.20, 0.30), "lesion_size": (0.05, 0.09), "n_lesions": (1, 4), "noise": 0.015},
     "default": {"contrast": (0.07, 0.15), "lesion_size": (0.04, 0.08), "n_lesions": (1, 3), "noise": 0.02},
     "hard": {"contrast": (0.03, 0.07), "lesion_size": (0.025, 0.06), "n_lesions": (1, 2), "noise": 0.035},
 }

@@ -46,6 +46,9 @@ REAL_DATASETS: dict[str, Callable[..., RealDataset]] = {
 PHANTOM_OF = {"covid-qu-ex": "chest_covid", "qata-cov19": "chest_covid", "chexpert": "chest_multilabel",
               "brain-tumor-mri": "brain_mri", "iq-oth-nccd": "lung_ct"}
 _SHARED = ("data_root", "split", "seed", "fractions", "image_size")
+#: The phantom generated last, keyed by its arguments: the three splits of one run are cut from one generation
+#: (``load`` is called once per split) instead of three identical ones. Splits are copies (``ImageSet.subset``).
+_LAST_PHANTOM: dict[str, ImageSet] = {}
 
 
 def load(name: str, split: str = "all", *, n: int | None = None, image_size: int = 64, seed: int = 0,
@@ -94,9 +97,14 @@ def load(name: str, split: str = "all", *, n: int | None = None, image_size: int
         raise ValueError(f"lazy of load applies to real datasets only; {name!r} is a phantom")
     fn = DATASETS[name]
     _check_options(name, fn, options, ("n", "image_size", "seed"))
-    ds = fn(200 if n is None else n, image_size=image_size, seed=seed, **options)
+    n = 200 if n is None else n
     if split == "all":
-        return ds
+        return fn(n, image_size=image_size, seed=seed, **options)
+    key = repr((name, n, image_size, seed, sorted(options.items())))
+    if key not in _LAST_PHANTOM:
+        _LAST_PHANTOM.clear()
+        _LAST_PHANTOM[key] = fn(n, image_size=image_size, seed=seed, **options)
+    ds = _LAST_PHANTOM[key]
     return ds.subset(split_indices(ds.labels, tuple(fractions), seed)[split])
 
 

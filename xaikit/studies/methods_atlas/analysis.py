@@ -445,11 +445,14 @@ def score_shortcut(clean_maps, shortcut_maps, marker_masks, *, seed: int, arch: 
 # --------------------------------------------------------------------------- the notebook's stages
 def load_seed_data(p: Mapping[str, Any], seed: int) -> dict:
     """One seed's data: the clean train / val / test splits of the chest phantom and the same with the shortcut
-    marker on every COVID-19 image (``shortcut=1``), all generated from ``seed``."""
+    marker on every COVID-19 image (``shortcut=1``), all generated from ``seed`` and split as study 1 splits
+    (``test_share``; :func:`xaikit.studies._training.split_fractions`)."""
     from ...data import load
+    from .._training import split_fractions
     from .spec import DATASET
 
-    kw = dict(n=p["n_images"], image_size=p["image_size"], seed=seed, difficulty=p["difficulty"])
+    kw = dict(n=p["n_images"], image_size=p["image_size"], seed=seed, difficulty=p["difficulty"],
+              fractions=split_fractions(p["test_share"]))
     clean = {s: load(DATASET, s, **kw) for s in ("train", "val", "test")}
     short = {s: load(DATASET, s, shortcut=1.0, **kw) for s in ("train", "val", "test")}
     return {"clean": clean, "shortcut": short}
@@ -457,12 +460,14 @@ def load_seed_data(p: Mapping[str, Any], seed: int) -> dict:
 
 def train_seed_models(p: Mapping[str, Any], data: dict, seed: int) -> dict:
     """Every architecture of ``archs`` on the clean data and ``shortcut_arch`` on the marker-carrying data,
-    through the model cache (:func:`xaikit.train.train_cached`). Returns name -> fit; the shortcut model is
-    keyed ``"shortcut"``."""
-    from ...train import TrainConfig, train_cached
+    through the model cache (:func:`xaikit.train.train_cached`) with study 1's recipe
+    (:func:`xaikit.studies._training.classifier_config`): with the same data and training values as study 1 the
+    clean models are study 1's, loaded from the cache. Returns name -> fit; the shortcut model is keyed
+    ``"shortcut"``."""
+    from ...train import train_cached
+    from .._training import classifier_config
 
-    cfg = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer="adam", lr=p["lr"], seed=seed,
-                      device=p["device"], select="val_loss")
+    cfg = classifier_config(p, seed)
     clean, short = data["clean"], data["shortcut"]
     fits = {a: train_cached(a, 1, 2, clean["train"], clean["val"], cfg) for a in p["archs"]}
     fits["shortcut"] = train_cached(p["shortcut_arch"], 1, 2, short["train"], short["val"], cfg)

@@ -287,13 +287,15 @@ def block_layers(model) -> list[str]:
 
 # --------------------------------------------------------------------------- the notebook's stages
 def load_splits(run) -> dict:
-    """Train / validation / test sets: a phantom generated from the seed (``n_images``, ``difficulty``; a stratified
-    70/20/10 split) or the real dataset under ``data_root`` (all its images)."""
+    """Train / validation / test sets: a phantom generated from the seed (``n_images``, ``difficulty``; a
+    stratified split with ``test_share`` held out for testing, 0.2 for validation, the rest for training) or the
+    real dataset under ``data_root`` (all its images, its own split)."""
     from ...data import load
+    from .._training import split_fractions
 
     p = run.params
-    source = (dict(n=p["n_images"], difficulty=p["difficulty"]) if p["data_root"] is None
-              else dict(data_root=p["data_root"]))
+    source = (dict(n=p["n_images"], difficulty=p["difficulty"], fractions=split_fractions(p["test_share"]))
+              if p["data_root"] is None else dict(data_root=p["data_root"]))
     return {s: load(p["dataset"], s, image_size=p["image_size"], seed=run.seed, **source)
             for s in ("train", "val", "test")}
 
@@ -308,14 +310,13 @@ def split_counts(splits: dict) -> pd.DataFrame:
 def train_models(run, splits: dict) -> dict:
     """Every architecture of ``archs`` trained (or loaded from the model cache) with the run's settings, keeping the
     checkpoint with the lowest validation cross-entropy as the paper does; with ``early_stopping`` > 0, training
-    stops once the validation loss has not improved for that many epochs (a validation plateau). Returns
-    arch → fit."""
-    from ...train import TrainConfig, train_cached
+    stops once the validation loss has not improved for that many epochs (a validation plateau). The recipe is
+    :func:`xaikit.studies._training.classifier_config`, shared with the atlas. Returns arch → fit."""
+    from ...train import train_cached
+    from .._training import classifier_config
 
     p = run.params
-    extra = dict(early_stopping=p["early_stopping"], monitor="val_loss") if p.get("early_stopping") else {}
-    config = TrainConfig(epochs=p["epochs"], batch_size=p["batch_size"], optimizer=p["optimizer"], lr=p["lr"],
-                         momentum=p["momentum"], seed=run.seed, device=p["device"], select="val_loss", **extra)
+    config = classifier_config(p, run.seed)
     names = list(splits["test"].class_names)
     fits = {arch: train_cached(arch, 1, len(names), splits["train"], splits["val"], config) for arch in p["archs"]}
     run.timings["training"] = sum(fit.seconds for fit in fits.values())

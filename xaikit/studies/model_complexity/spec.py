@@ -19,6 +19,8 @@ STUDY = register_study(Study(
         "gs_samples": Param("int", min_value=1, max_value=1000),
         "gs_stdevs": Param("float", min_value=0.0, max_value=10.0),
         "n_images": Param("int", min_value=20),
+        "test_share": Param("float", min_value=0.05, max_value=0.5,
+                            help="share of the phantom held out for testing (validation 0.2, training the rest)"),
         "image_size": Param("int", min_value=32, max_value=1024),
         "epochs": Param("int", min_value=1, max_value=1000, help="the most epochs (with early_stopping: a cap)"),
         "early_stopping": Param("int", min_value=0, max_value=1000,

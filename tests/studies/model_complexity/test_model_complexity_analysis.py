@@ -197,3 +197,17 @@ def test_headline_numbers_are_the_cell_means():
     assert h["rra_covid_mean"] == pytest.approx(sel["score"].mean()) and h["rra_covid_random"] == pytest.approx(0.2)
     rra = margin[(margin.metric == "relevance_rank_accuracy") & (margin.method == "saliency")]
     assert h["n_beats_random"] == f"{int(rra['beats random'].sum())} of {len(rra)}"
+
+
+def test_training_table_counts_the_epochs_run_not_the_cap():
+    from types import SimpleNamespace
+
+    from xaikit.studies.model_complexity.analysis import training_table
+
+    fits = {"paper003_resnet18_w8": SimpleNamespace(best_epoch=2, history=pd.DataFrame({"epoch": range(1, 8)}),
+                                                    from_cache=False, seconds=3.21),
+            "paper003_resnet34_w8": SimpleNamespace(best_epoch=15, history=pd.DataFrame({"epoch": range(1, 16)}),
+                                                    from_cache=True, seconds=0.04)}
+    t = training_table(fits, 15, "cpu")
+    assert t["epochs run"].tolist() == [7, 15] and t["at most"].tolist() == [15, 15]
+    assert t["source"].tolist() == ["trained on cpu", "cache"] and t["best epoch"].tolist() == [2, 15]

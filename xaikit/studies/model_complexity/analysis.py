@@ -324,9 +324,10 @@ def train_models(run, splits: dict) -> dict:
 
 
 def training_table(fits: Mapping[str, Any], epochs: int, device) -> pd.DataFrame:
-    """Per model: the kept epoch, the epochs run, where the model came from and the training time."""
-    return pd.DataFrame([{"model": arch_label(a), "best epoch": f.best_epoch, "epochs": epochs,
-                          "source": "cache" if f.from_cache else f"trained on {device}",
+    """Per model: the kept epoch, the epochs run (fewer than the cap ``epochs`` when early stopping ended training),
+    where the model came from and the training time."""
+    return pd.DataFrame([{"model": arch_label(a), "best epoch": f.best_epoch, "epochs run": len(f.history),
+                          "at most": epochs, "source": "cache" if f.from_cache else f"trained on {device}",
                           "seconds": round(f.seconds, 1)} for a, f in fits.items()])
 
 

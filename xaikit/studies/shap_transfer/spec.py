@@ -65,7 +65,7 @@ STUDY = register_study(Study(
         "dataset": Param("choice", ("brain_mri", "brain-tumor-mri"), help="the training domain"),
         "foreign_dataset": Param("choice", ("lung_ct", "iq-oth-nccd"), help="explained without retraining"),
         "difficulty": Param("choice", ("easy", "default", "hard"), help="of the phantoms; ignored for real data"),
-        "arch": Param("choice", ("inception_v3", "resnet18", "smallcnn")),
+        "arch": Param("choice", registry="models", help="the brain classifier (paper 004: inception_v3)"),
         "n_images": Param("int", min_value=40, help="brain phantom images (all splits); real data: every image"),
         "n_foreign": Param("int", min_value=3, help="foreign images (real data: a stratified sample)"),
         "image_size": Param("int", min_value=32, max_value=1024),

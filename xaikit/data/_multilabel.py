@@ -89,9 +89,10 @@ def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> 
                 # lobar, so at least ~6 px across at 64 px; dense (the airspace is filled with fluid), so brighter
                 # than the haze of edema (issue 17: r 0.05-0.12 at 1.5x contrast gave test AUC 0.59 at 64 px)
                 r = rng.uniform(0.09, 0.12) if subtle else rng.uniform(0.12, 0.18)
+                r = r * 1.4 if upper else r  # an upper lobe is small: the opacity fills it up to the fissure (lobar)
                 alpha = blob_alpha(s, cx, cy, r, rng, irregularity=0.3, edge=0.15) * (lung & lobe)
                 pattern = 1.0 - 0.35 * np.clip(smooth_noise(rng, 1, s, 0.015)[0] - 1.0, 0, 1)
-                c = c * 3.4
+                c = c * 4.0
             else:  # atelectasis: plate-like band or wedge towards the hilum
                 cx, cy = lung_point(rng, lung, 0.5, 2.0)
                 if rng.random() < 0.6:
@@ -108,7 +109,8 @@ def _render(rng: np.random.Generator, labels: np.ndarray, s: int, cfg: dict) -> 
                     phi = np.arctan2(cy - hy, cx - hx)
                     theta = np.arctan2(yy - hy, xx - hx)
                     dth = np.angle(np.exp(1j * (theta - phi)))
-                    width = rng.uniform(0.12, 0.25)
+                    # a narrow wedge (a collapsed segment): at 0.12-0.25 rad it read as a consolidation at 64 px
+                    width = rng.uniform(0.08, 0.16)
                     alpha = soft(width - np.abs(dth), 0.05) * soft(np.hypot(xx - hx, yy - hy) - 0.05, 0.02)
                 alpha = alpha * lung
                 c = c * 2.4 * min(1.4, max(1.0, (128 / s) ** 0.5))  # stronger below 128 px, where it is thin

@@ -5,8 +5,14 @@ prints the wall time and the per-finding and macro test AUC, to choose the defau
 finding ≥ 0.80 and macro ≥ 0.85 (paper 002's regime) with validation and test sets of ≥ 300 images, within a
 ~3-minute training budget on 2 cores.
 
+With ``--study`` it runs study 2's own recipe instead: the splits ``load("chest_multilabel", split, n=n_images,
+seed=seed)`` gives the study (70/20/10), ``xaikit.train.fit`` with Adam at a fixed ``--lr``, ``--batch-size``, the
+last epoch (as ``informer_qc.analysis.train_model``), for each ``--epochs`` and ``--seeds``.
+
 Usage: python benchmarks/bench_multilabel_regime.py [--archs smallcnn,cnn4] [--epochs 6,10] [--n-train 1600]
        [--n-test 400] [--size 64] [--threads 2]
+       python benchmarks/bench_multilabel_regime.py --study [--archs smallcnn] [--epochs 10] [--n-images 3000]
+       [--lr 0.001] [--batch-size 32] [--seeds 42] [--threads 1]
 """
 from __future__ import annotations
 
@@ -56,6 +62,47 @@ def train_eval(arch: str, epochs: int, train, test, seed: int = 0) -> tuple[list
     return [float(roc_auc_score(yt.numpy()[:, j], p[:, j])) for j in range(5)], seconds
 
 
+def study_recipe(arch: str, epochs: int, n_images: int, size: int, lr: float, batch_size: int,
+                 seed: int) -> tuple[list[float], float, float, dict]:
+    """Study 2's splits and training (``informer_qc.analysis.load_splits`` / ``train_model``); test AUC per finding,
+    the data-generation and training seconds, and the split sizes."""
+    from xaikit.data import load
+    from xaikit.train import TrainConfig, fit, predict_logits
+
+    t0 = time.perf_counter()
+    splits = {s: load("chest_multilabel", s, image_size=size, seed=seed, n=n_images, difficulty="default",
+                      label_noise=0.0) for s in ("train", "val", "test")}
+    gen = time.perf_counter() - t0
+    config = TrainConfig(epochs=epochs, batch_size=batch_size, optimizer="adam", lr=lr, task="multi_label",
+                         select="last", augment="none", seed=seed, device="cpu")
+    torch.manual_seed(seed)
+    model = create_model(arch, 1, 5)
+    t0 = time.perf_counter()
+    result = fit(model, splits["train"].tensors(), splits["val"].tensors(), config)
+    seconds = time.perf_counter() - t0
+    xt, yt = splits["test"].tensors()
+    p = torch.sigmoid(predict_logits(result.model, xt)).numpy()
+    aucs = [float(roc_auc_score(yt.numpy()[:, j], p[:, j])) for j in range(5)]
+    curve = " ".join(f"{v:.3f}" for v in result.history["val_auc"])
+    print(f"    validation macro AUC per epoch: {curve}", flush=True)
+    return aucs, gen, seconds, {s: len(d) for s, d in splits.items()}
+
+
+def main_study(args) -> None:
+    print(f"study 2 recipe: chest_multilabel {args.size}px n_images={args.n_images} Adam lr={args.lr} "
+          f"batch={args.batch_size} last epoch, threads={args.threads}")
+    print("findings: " + ", ".join(xd.FINDINGS), flush=True)
+    for arch in args.archs.split(","):
+        for ep in map(int, args.epochs.split(",")):
+            for seed in map(int, args.seeds.split(",")):
+                aucs, gen, sec, sizes = study_recipe(arch, ep, args.n_images, args.size, args.lr, args.batch_size,
+                                                     seed)
+                ok = min(aucs) >= 0.80 and np.mean(aucs) >= 0.85
+                print(f"  {arch:9s} {ep:3d} epochs seed {seed} splits {sizes} data {gen:5.1f} s train {sec:6.1f} s  "
+                      f"AUC {np.round(aucs, 3).tolist()}  macro {np.mean(aucs):.3f}  "
+                      f"{'regime' if ok else 'below regime'}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--archs", default="smallcnn,cnn4")
@@ -64,8 +111,16 @@ def main() -> None:
     ap.add_argument("--n-test", type=int, default=400)
     ap.add_argument("--size", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--study", action="store_true", help="study 2's own splits and training (see the docstring)")
+    ap.add_argument("--n-images", type=int, default=3000)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--seeds", default="42")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if args.study:
+        main_study(args)
+        return
     train = xd.chest_multilabel(args.n_train, args.size, seed=1)
     test = xd.chest_multilabel(args.n_test, args.size, seed=2)
     print(f"chest_multilabel {args.size}px train={args.n_train} test={args.n_test} threads={args.threads}")

@@ -86,3 +86,20 @@ def test_flags_vs_localisation_counts_hits_against_the_masks_share():
     assert out["energy"].tolist() == [1.0, 0.0] and out["chance"].tolist() == [0.125, 0.125]
     assert out["hit"].tolist() == [True, False] and out["flagged"].tolist() == [False, True]
     assert out["correct"].tolist() == [True, False]
+
+
+def test_load_splits_draws_the_phantom_once_and_splits_it_as_load_does():
+    from types import SimpleNamespace
+
+    from xaikit.data import load
+    from xaikit.studies.informer_qc.analysis import load_splits
+
+    params = dict(dataset="chest_multilabel", n_images=120, difficulty="default", label_noise=0.1, data_root=None,
+                  image_size=32)
+    splits = load_splits(SimpleNamespace(params=params, seed=7))
+    assert sum(len(d) for d in splits.values()) == 120
+    for name, d in splits.items():
+        ref = load("chest_multilabel", name, image_size=32, seed=7, n=120, difficulty="default", label_noise=0.1)
+        np.testing.assert_array_equal(d.images, ref.images)
+        np.testing.assert_array_equal(d.labels, ref.labels)
+        np.testing.assert_array_equal(d.masks, ref.masks)

@@ -7,7 +7,6 @@ of this package (:func:`xaikit.studies.load_published`): :func:`paper_table1`, :
 """
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,16 +203,14 @@ def flags_vs_localisation(maps: torch.Tensor, masks, y_true, flags: np.ndarray, 
 def load_splits(run) -> dict:
     """Train / validation / test sets: the phantom from the seed (``n_images``, ``difficulty``, ``label_noise``), or
     CheXpert from ``data_root`` with ``n_images`` capping the images decoded (a seeded sample of each split)."""
-    from ...data import load, split_indices
+    from ...data import load
 
     p = run.params
-    if p["data_root"] is None:  # the phantom drawn once and split as load(..., split) splits it (not drawn 3 times)
-        whole = load(p["dataset"], "all", image_size=p["image_size"], seed=run.seed, n=p["n_images"],
-                     difficulty=p["difficulty"], label_noise=p["label_noise"])
-        index = split_indices(whole.labels, inspect.signature(load).parameters["fractions"].default, run.seed)
-        return {s: whole.subset(index[s]) for s in ("train", "val", "test")}
-    return {s: load(p["dataset"], s, image_size=p["image_size"], seed=run.seed, data_root=p["data_root"],
-                    n=p["n_images"]) for s in ("train", "val", "test")}
+    source = (dict(n=p["n_images"], difficulty=p["difficulty"], label_noise=p["label_noise"])
+              if p["data_root"] is None else dict(data_root=p["data_root"], n=p["n_images"]))
+    # a phantom is generated once for the three splits (``load`` keeps the last one it drew)
+    return {s: load(p["dataset"], s, image_size=p["image_size"], seed=run.seed, **source)
+            for s in ("train", "val", "test")}
 
 
 def prevalence(splits: dict) -> pd.DataFrame:

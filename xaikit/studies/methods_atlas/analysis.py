@@ -446,7 +446,7 @@ def score_shortcut(clean_maps, shortcut_maps, marker_masks, *, seed: int, arch: 
 def load_seed_data(p: Mapping[str, Any], seed: int) -> dict:
     """One seed's data: the clean train / val / test splits of the chest phantom and the same with the shortcut
     marker on every COVID-19 image (``shortcut=1``), all generated from ``seed`` and split as study 1 splits
-    (``test_share``; :func:`xaikit.studies._training.split_fractions`)."""
+    (``test_share``; ``xaikit.studies._training.split_fractions``)."""
     from ...data import load
     from .._training import split_fractions
     from .spec import DATASET
@@ -461,7 +461,7 @@ def load_seed_data(p: Mapping[str, Any], seed: int) -> dict:
 def train_seed_models(p: Mapping[str, Any], data: dict, seed: int) -> dict:
     """Every architecture of ``archs`` on the clean data and ``shortcut_arch`` on the marker-carrying data,
     through the model cache (:func:`xaikit.train.train_cached`) with study 1's recipe
-    (:func:`xaikit.studies._training.classifier_config`): with the same data and training values as study 1 the
+    (``xaikit.studies._training.classifier_config``): with the same data and training values as study 1 the
     clean models are study 1's, loaded from the cache. Returns name -> fit; the shortcut model is keyed
     ``"shortcut"``."""
     from ...train import train_cached

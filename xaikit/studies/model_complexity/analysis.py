@@ -311,7 +311,7 @@ def train_models(run, splits: dict) -> dict:
     """Every architecture of ``archs`` trained (or loaded from the model cache) with the run's settings, keeping the
     checkpoint with the lowest validation cross-entropy as the paper does; with ``early_stopping`` > 0, training
     stops once the validation loss has not improved for that many epochs (a validation plateau). The recipe is
-    :func:`xaikit.studies._training.classifier_config`, shared with the atlas. Returns arch → fit."""
+    ``xaikit.studies._training.classifier_config``, shared with the atlas. Returns arch → fit."""
     from ...train import train_cached
     from .._training import classifier_config
 

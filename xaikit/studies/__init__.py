@@ -11,7 +11,14 @@ published numbers it is compared with. Importing this package stays light (no to
 from . import informer_qc, methods_atlas, model_complexity, phantoms, shap_transfer  # noqa: F401  (registers the studies)
 from ._params import STUDY_PARAMS, validate_params
 from ._published import load_published, published_tables
-from ._replication import Replication, replicate, replication_figure, replication_text
+from ._replication import (
+    RUNNING_MARKER,
+    Replication,
+    replicate,
+    replication_figure,
+    replication_text,
+    wait_for_sweep,
+)
 from ._run import StudyRun, start_run
 from ._runner import (
     NOTEBOOK_DIR,
@@ -28,7 +35,8 @@ from ._runner import (
 from ._spec import COMMON_PARAMS, PHANTOMS, STUDIES, Param, Study, get_study, register_study
 
 __all__ = ["COMMON_PARAMS", "NOTEBOOK_DIR", "PHANTOMS", "PROFILES", "Param", "REPLICATION_PARAM", "ROOT",
+           "RUNNING_MARKER",
            "Replication", "STUDIES", "STUDY_PARAMS", "Study", "StudyRun", "get_study", "load_profile",
            "load_published", "parse_value", "portable_path", "published_tables", "real_data_overrides",
            "register_study", "replicate", "replication_figure", "replication_text", "run_study", "start_run",
-           "studies", "validate_params", "write_hardware_table"]
+           "studies", "validate_params", "wait_for_sweep", "write_hardware_table"]

@@ -14,22 +14,63 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Replication", "replicate", "replication_folders", "replication_text", "replication_figure"]
+__all__ = ["RUNNING_MARKER", "Replication", "replicate", "replication_folders", "replication_text",
+           "replication_figure", "wait_for_sweep"]
+
+#: A file in a replication sweep's folder while the sweep still runs beside the chapter (``make book`` runs the
+#: two at once); it holds the process id of whoever runs the sweep.
+RUNNING_MARKER = ".running"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
+def wait_for_sweep(replication_dir: str | Path, *, poll: float = 1.0, timeout: float | None = None) -> bool:
+    """Wait while ``replication_dir`` holds ``RUNNING_MARKER`` and the process named in it lives; return
+    whether it waited for a sweep that then finished (False: nothing ran, or the marker was left by a process
+    that died, which is not waited for). ``timeout`` (seconds) raises :class:`TimeoutError`."""
+    marker = Path(replication_dir) / RUNNING_MARKER
+    t0, waited = time.monotonic(), False
+    while marker.exists():
+        try:
+            pid = int(marker.read_text().strip() or 0)
+        except (OSError, ValueError):
+            pid = 0
+        if not marker.exists():
+            break
+        if pid <= 0 or not _alive(pid):
+            return False
+        if timeout is not None and time.monotonic() - t0 > timeout:
+            raise TimeoutError(f"the replication sweep in {str(replication_dir)!r} still runs after {timeout:g} s")
+        waited = True
+        time.sleep(poll)
+    return waited
 
 
 def replication_folders(study: str, this_run: str | Path, this_seed: int,
                         replication_dir: str | Path | None) -> dict[int, Path]:
     """seed → result folder: the running chapter's own folder and every completed cell of the sweep under
     ``replication_dir`` (its ``sweep.json``); a cell with the chapter's seed is left out (the chapter is that
-    seed). Failed or unfinished cells are left out."""
+    seed). Failed or unfinished cells are left out. A sweep still running beside the chapter (its folder holds
+    ``RUNNING_MARKER``) is waited for first (:func:`wait_for_sweep`)."""
     folders = {int(this_seed): Path(this_run)}
     if replication_dir is None:
         return folders
+    wait_for_sweep(replication_dir)
     record = Path(replication_dir) / "sweep.json"
     if not record.is_file():
         raise ValueError(f"replication_dir {str(replication_dir)!r} holds no sweep.json: run the replication sweep "

@@ -146,8 +146,8 @@ def build_book(profile: str = "default", data_root: str | None = None, *, strict
             overrides = real_data_overrides(study, profile, data_root)
             t0 = time.perf_counter()
             generated = source / "book" / "_generated"
-            print(f"[xaikit] executing {study} ({profile} profile)"
-                  f"{' beside its replication seeds' if replicate and plan['seeds'] else ''} ...", flush=True)
+            beside = " beside its replication seeds" if replicate and _replicates(study, plan) else ""
+            print(f"[xaikit] executing {study} ({profile} profile){beside} ...", flush=True)
 
             def chapter(values: dict[str, Any], study: str = study, generated: Path = generated) -> None:
                 run_study(study, profile, values, output_dir=generated / study,

@@ -11,7 +11,7 @@ STUDY = register_study(Study(
         "dataset": Param("choice", ("chest_multilabel", "chexpert")),
         "difficulty": Param("choice", ("easy", "default", "hard"), help="of the phantom; ignored for real data"),
         "label_noise": Param("float", min_value=0.0, max_value=0.5, help="of the phantom's observed labels"),
-        "arch": Param("choice", ("densenet121", "resnet18", "smallcnn")),
+        "arch": Param("choice", registry="models", help="the inspected classifier (paper 002: densenet121)"),
         "weights": Param("path", nullable=True, help="a local state_dict to start from (e.g. ImageNet); else scratch"),
         "methods": Param("list", ("input_x_gradient", "lrp", "saliency", "integrated_gradients", "gradient_shap",
                                   "smoothgrad", "grad_cam"), help="saliency methods behind INFORMER's class maps"),

@@ -60,15 +60,21 @@ def test_shap_partition_top_k_shares_one_run_per_image():
     assert torch.equal(classes, expected)
 
 
-@pytest.mark.slow
-def test_batched_lrp_class_maps_equal_single_calls_on_densenet121():
-    """One hooked forward + a batch of K output relevances equals K separate zennit calls (DenseNet canonizer)."""
+def test_batched_lrp_class_maps_equal_single_calls_on_a_densenet():
+    """One hooked forward + a batch of K output relevances equals K separate zennit calls (DenseNet canonizer).
+    A small torchvision DenseNet (two dense blocks, growth 8) takes the same canonizer path as DenseNet-121 in a
+    fraction of the time (DenseNet-121 took 72 s here)."""
+    from torchvision.models import DenseNet
+
     with seeded(0):
-        model = create_model("densenet121", 1, 5).eval()
+        model = DenseNet(growth_rate=8, block_config=(2, 2), num_init_features=8, bn_size=2, num_classes=5)
+        model.features.conv0 = torch.nn.Conv2d(1, 8, kernel_size=7, stride=2, padding=3, bias=False)
+        model = model.eval()
     x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(2))
     maps = class_maps(model, x, classes=[0, 3], method="lrp", batch_size=1)
     lrp = get_explainer("lrp")
     for j, c in enumerate([0, 3]):
         single = lrp.attribute(model, x, c)
         torch.testing.assert_close(maps[:, j], single, rtol=1e-4, atol=1e-5 * float(single.abs().max()))
+        assert float(single.abs().sum()) > 0
     assert not model.training

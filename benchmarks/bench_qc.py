@@ -4,8 +4,9 @@ For C = 5 classes the monitor computes C class-specific maps per image (``class_
 distinctiveness d (a batched Gram matrix) and the flags; the baselines need one forward pass (entropy)
 or n_copies forward passes (TTA). Each is timed per image and divided by the time of one forward+backward
 pass of the same model on the same batch (the cost of a single Input×Gradient map). With LRP among the
-methods, ``class_maps(lrp)`` is also timed before (image × class rows, issue 17) and after batching the K
-output relevances through one backward pass (target: at most 3x a forward+backward for 5 classes).
+methods, ``class_maps(lrp)`` is also timed three ways (issue 17; target: at most 3x a forward+backward for 5
+classes): image × class rows through zennit's rules (before), the K output relevances batched through one backward
+pass with zennit's ZPlus, and the same with our ZPlus that skips its zero negative-input half (after).
 
 Usage: python benchmarks/bench_qc.py [--device cpu|cuda] [--arch densenet121] [--size 64] [--n 16] [--repeats 3]
 """
@@ -18,7 +19,7 @@ import torch
 from bench_explain import timeit  # best-of-N wall time with CUDA syncs, shared with the explainer benchmark
 
 from xaikit._seed import seeded
-from xaikit.explain import class_maps, get_explainer
+from xaikit.explain import LRP, class_maps
 from xaikit.models import create_model
 from xaikit.qc import EntropyMonitor, Informer, TTAMonitor, class_distinctiveness
 
@@ -30,27 +31,37 @@ def forward_backward(model, x):
 
 
 def lrp_rows_unbatched(model, x, n_classes, rows):
-    """The pre-issue-17 path of ``class_maps(method="lrp")``: image × class rows through zennit, one hooked
+    """The pre-issue-17 path of ``class_maps(method="lrp")``: image × class rows through zennit's rules, one hooked
     forward and backward per row batch (K times the forward work)."""
-    explainer = get_explainer("lrp")
+    explainer = zennit_lrp()
     rows_x = x.repeat_interleave(n_classes, dim=0)
     rows_t = torch.arange(n_classes, device=x.device).repeat(len(x))
     out = [explainer.attribute(model, rows_x[i:i + rows], rows_t[i:i + rows]) for i in range(0, len(rows_x), rows)]
     return torch.cat(out).view(len(x), n_classes, *x.shape[1:])
 
 
+def zennit_lrp() -> LRP:
+    """The LRP explainer with zennit's ZPlus rule unchanged (both halves on every convolution)."""
+    explainer = LRP()
+    explainer.fast_zplus = False
+    return explainer
+
+
 def lrp_before_after(model, x, n_classes, t_unit, repeats, dev) -> None:
-    """class_maps(lrp, K classes) per image relative to one forward+backward: row path (before) vs batched (after)."""
+    """class_maps(lrp, K classes) per image relative to one forward+backward: row path (before), batched with
+    zennit's ZPlus, batched with ours (after)."""
     n = len(x)
-    before = lrp_rows_unbatched(model, x, n_classes, n)
-    after = class_maps(model, x, method="lrp", batch_size=n)
-    err = float((before - after).abs().max() / before.abs().max().clamp_min(1e-30))
-    t_before = timeit(lambda: lrp_rows_unbatched(model, x, n_classes, n), repeats, dev) / n
-    t_after = timeit(lambda: class_maps(model, x, method="lrp", batch_size=n), repeats, dev) / n
+    runs = {"before (image x class rows)": lambda: lrp_rows_unbatched(model, x, n_classes, n),
+            "one batched backward, zennit's ZPlus": lambda: class_maps(model, x, method=zennit_lrp(), batch_size=n),
+            "after (batched, ZPlus w/o zero half)": lambda: class_maps(model, x, method="lrp", batch_size=n)}
+    maps = {name: run() for name, run in runs.items()}
+    reference = maps["before (image x class rows)"]
     print(f"\nclass_maps(lrp, {n_classes} classes) relative to one forward+backward pass", flush=True)
-    print(f"  before (image x class rows):   {t_before * 1e3:8.2f} ms/image  {t_before / t_unit:6.2f}x", flush=True)
-    print(f"  after (one batched backward):  {t_after * 1e3:8.2f} ms/image  {t_after / t_unit:6.2f}x", flush=True)
-    print(f"  max |after - before| / max |before| = {err:.1e}", flush=True)
+    for name, run in runs.items():
+        t = timeit(run, repeats, dev) / n
+        err = float((maps[name] - reference).abs().max() / reference.abs().max().clamp_min(1e-30))
+        print(f"  {name:38s} {t * 1e3:8.2f} ms/image  {t / t_unit:6.2f}x   max |diff| / max |before| {err:.1e}",
+              flush=True)
 
 
 def main() -> None:

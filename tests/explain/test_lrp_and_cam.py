@@ -62,3 +62,64 @@ def test_grad_cam_is_signed_by_default_and_relu_clips():
     assert (clipped >= 0).all()
     with pytest.raises(ValueError, match="layer of grad_cam must be one of"):
         get_explainer("grad_cam", layer="nope").attribute(model, x, 1)
+
+
+@pytest.mark.parametrize("composite", ["epsilon_plus_flat", "epsilon_plus"])
+@pytest.mark.parametrize("ignore_bias", [True, False])
+def test_zplus_without_its_zero_half_equals_zennits_rule(composite, ignore_bias, monkeypatch):
+    """The ZPlus rule that skips its negative-input half where a convolution's input has no negative entry gives
+    zennit's maps bit for bit, and takes zennit's full path exactly where the input has negative entries."""
+    from zennit.core import BasicHook
+
+    from xaikit.explain import LRP
+
+    with seeded(0):
+        model = create_model("paper003_resnet18_w8", in_channels=1, num_classes=3).eval()
+    x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(1)) - 0.3  # the first layer sees negatives
+    full_path = set()
+    original = BasicHook.backward
+
+    def counting(self, module, grad_input, grad_output):
+        if isinstance(module, torch.nn.Conv2d) and type(self).__name__ != "Flat":
+            full_path.add(id(module))
+        return original(self, module, grad_input, grad_output)
+
+    monkeypatch.setattr(BasicHook, "backward", counting)
+    explainer = LRP(composite=composite, ignore_bias=ignore_bias)
+    fast = explainer.attribute_classes(model, x, torch.arange(3))
+    fast_full = len(full_path)
+    full_path.clear()
+    monkeypatch.setattr(LRP, "fast_zplus", False)
+    reference = explainer.attribute_classes(model, x, torch.arange(3))
+    ran = set()
+    hooks = [m.register_forward_hook(lambda m, i, o: ran.add(id(m)))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    n_conv = len(ran)  # the convolutions the forward pass runs
+    first_is_zplus = composite == "epsilon_plus"  # epsilon_plus_flat gives the first layer the Flat rule
+    assert torch.equal(fast, reference)
+    assert len(full_path) == n_conv - (not first_is_zplus)  # zennit: both halves on every ZPlus convolution
+    assert fast_full == int(first_is_zplus)  # ours: only where the input has negative entries (the first layer)
+
+
+def test_lrp_class_maps_restore_which_parameters_train():
+    """Class maps run with the parameters frozen (input gradients only) and leave each parameter's
+    ``requires_grad`` as it was, also when the call fails."""
+    from xaikit.explain import LRP
+
+    with seeded(0):
+        model = create_model("smallcnn", in_channels=1, num_classes=3).eval()
+    params = list(model.parameters())
+    params[0].requires_grad_(False)  # a frozen layer stays frozen
+    before = [p.requires_grad for p in params]
+    seen = []
+    model.register_forward_hook(lambda m, i, o: seen.append([p.requires_grad for p in params]))
+    LRP().attribute_classes(model, torch.rand(2, 1, 32, 32), torch.arange(3))
+    assert seen and not any(seen[0])
+    assert [p.requires_grad for p in params] == before
+    with pytest.raises(IndexError):
+        LRP().attribute_classes(model, torch.rand(2, 1, 32, 32), torch.tensor([7]))
+    assert [p.requires_grad for p in params] == before

@@ -46,6 +46,20 @@ def eval_mode(model: nn.Module) -> Iterator[nn.Module]:
         model.train(was_training)
 
 
+@contextlib.contextmanager
+def frozen_parameters(model: nn.Module) -> Iterator[nn.Module]:
+    """Switch ``requires_grad`` off for ``model``'s parameters in the block and restore it afterwards: maps need
+    gradients to the input only, and rules that copy modified parameters (zennit's) otherwise track them too."""
+    frozen = [p for p in model.parameters() if p.requires_grad]
+    for p in frozen:
+        p.requires_grad_(False)
+    try:
+        yield model
+    finally:
+        for p in frozen:
+            p.requires_grad_(True)
+
+
 def reduce_channels(attributions: torch.Tensor, how: str = "sum", keepdim: bool = True) -> torch.Tensor:
     """Reduce (N, C, H, W) attributions over channels.
 

@@ -17,7 +17,7 @@ from torch import nn
 
 from .._validation import check_float, check_option
 from ._base import BaseExplainer
-from ._common import eval_mode
+from ._common import eval_mode, frozen_parameters
 from ._registry import register_explainer
 
 __all__ = ["LRP", "canonizers_for", "no_inplace"]
@@ -36,6 +36,29 @@ def no_inplace(model: nn.Module) -> Iterator[nn.Module]:
     finally:
         for m in flipped:
             m.inplace = True
+
+
+def _zplus_rule(stabilizer: float, zero_params):
+    """zennit's ZPlus rule (alpha 1, beta 0) that skips its negative-input half where the layer's input has no
+    negative entry (every convolution after a ReLU): that half then propagates exactly zero (zero input, bias
+    zeroed), so the relevance is the same, at one modified forward and one backward per layer instead of two."""
+    from zennit.core import ParamMod
+    from zennit.rules import ZPlus
+
+    class NonNegativeInputZPlus(ZPlus):
+        def backward(self, module, grad_input, grad_output):
+            stored = self.stored_tensors["input"][0]
+            if bool((stored < 0).any()):
+                return super().backward(module, grad_input, grad_output)
+            inp = stored.clone().requires_grad_()
+            with ParamMod.ensure(self.param_modifiers[0])(module) as modified, torch.autograd.enable_grad():
+                out = modified.forward(inp)
+            grad_out = self.gradient_mapper(grad_output[0], [out])[0]
+            (grad,) = torch.autograd.grad(out, inp, grad_outputs=grad_out, create_graph=grad_output[0].requires_grad)
+            relevance = inp * grad
+            return tuple(relevance if original.shape == relevance.shape else None for original in grad_input)
+
+    return NonNegativeInputZPlus(stabilizer=stabilizer, zero_params=zero_params)
 
 
 def _paper003_canonizer():
@@ -112,8 +135,13 @@ class LRP(BaseExplainer):
     ignore_bias : propagate no relevance into biases, so relevance is conserved (input relevance sums
         to the explained logit up to the stabilisers); False follows zennit's default.
 
-    The output relevance is the target logit (one-hot times the logit), so the map sums to it.
+    The output relevance is the target logit (one-hot times the logit), so the map sums to it. The ZPlus rule
+    of "epsilon_plus(_flat)" skips its negative-input half on convolutions whose input has no negative entry,
+    where that half is exactly zero (same maps, about half the rule's cost); the class attribute ``fast_zplus =
+    False`` runs zennit's rule unchanged (the reference in the tests and ``benchmarks/bench_qc.py``).
     """
+
+    fast_zplus = True
 
     def __init__(self, composite: str = "epsilon_plus_flat", epsilon: float = 1e-6, ignore_bias: bool = True) -> None:
         self.composite = check_option("composite", composite, COMPOSITES, context="lrp")
@@ -124,9 +152,14 @@ class LRP(BaseExplainer):
         from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES
 
         cls = ZENNIT_COMPOSITES[self.composite]
-        kwargs = {"canonizers": canonizers_for(model), "zero_params": "bias" if self.ignore_bias else None}
+        from zennit.types import Convolution
+
+        zero_params = "bias" if self.ignore_bias else None
+        kwargs = {"canonizers": canonizers_for(model), "zero_params": zero_params}
         if "epsilon" in self.composite:
             kwargs["epsilon"] = self.epsilon
+        if self.fast_zplus and self.composite in ("epsilon_plus_flat", "epsilon_plus"):  # ZPlus on convolutions
+            kwargs["layer_map"] = [(Convolution, _zplus_rule(1e-6, zero_params))]
         return cls(**kwargs)
 
     def attribute_classes(self, model: nn.Module, x: torch.Tensor, classes: torch.Tensor) -> torch.Tensor:
@@ -138,7 +171,8 @@ class LRP(BaseExplainer):
         """
         classes = torch.as_tensor(classes, device=x.device).long().flatten()
         k = len(classes)
-        with eval_mode(model), no_inplace(model), self._composite(model).context(model) as hooked:
+        with eval_mode(model), frozen_parameters(model), no_inplace(model), \
+                self._composite(model).context(model) as hooked:
             xi = x.detach().requires_grad_(True)
             out = hooked(xi)
             logits = out.detach()

@@ -6,7 +6,8 @@ or n_copies forward passes (TTA). Each is timed per image and divided by the tim
 pass of the same model on the same batch (the cost of a single Input×Gradient map). With LRP among the
 methods, ``class_maps(lrp)`` is also timed three ways (issue 17; target: at most 3x a forward+backward for 5
 classes): image × class rows through zennit's rules (before), the K output relevances batched through one backward
-pass with zennit's ZPlus, and the same with our ZPlus that skips its zero negative-input half (after).
+pass with zennit's rules, and the same with our shortcuts (after: ZPlus without its zero negative-input half, and no
+plain backward of modules whose rule replaces it; see ``xaikit.explain.LRP``).
 
 Usage: python benchmarks/bench_qc.py [--device cpu|cuda] [--arch densenet121] [--size 64] [--n 16] [--repeats 3]
 """
@@ -41,19 +42,19 @@ def lrp_rows_unbatched(model, x, n_classes, rows):
 
 
 def zennit_lrp() -> LRP:
-    """The LRP explainer with zennit's ZPlus rule unchanged (both halves on every convolution)."""
+    """The LRP explainer with zennit's rules unchanged (ZPlus with both halves, every module's own backward run)."""
     explainer = LRP()
-    explainer.fast_zplus = False
+    explainer.fast_rules = False
     return explainer
 
 
 def lrp_before_after(model, x, n_classes, t_unit, repeats, dev) -> None:
     """class_maps(lrp, K classes) per image relative to one forward+backward: row path (before), batched with
-    zennit's ZPlus, batched with ours (after)."""
+    zennit's rules, batched with our shortcuts (after)."""
     n = len(x)
     runs = {"before (image x class rows)": lambda: lrp_rows_unbatched(model, x, n_classes, n),
-            "one batched backward, zennit's ZPlus": lambda: class_maps(model, x, method=zennit_lrp(), batch_size=n),
-            "after (batched, ZPlus w/o zero half)": lambda: class_maps(model, x, method="lrp", batch_size=n)}
+            "one batched backward, zennit's rules": lambda: class_maps(model, x, method=zennit_lrp(), batch_size=n),
+            "after (batched, our rule shortcuts)": lambda: class_maps(model, x, method="lrp", batch_size=n)}
     maps = {name: run() for name, run in runs.items()}
     reference = maps["before (image x class rows)"]
     print(f"\nclass_maps(lrp, {n_classes} classes) relative to one forward+backward pass", flush=True)

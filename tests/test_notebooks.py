@@ -35,6 +35,14 @@ def test_smoke_notebook_runs_and_writes_results(book_src, study):
     assert list(out.glob("*.png")), "no figures written"
 
 
+@pytest.mark.parametrize("study", STUDIES)
+def test_smoke_notebook_outputs_show_no_path_of_this_machine(book_src, study):
+    """What a chapter prints (figure saves included) names no absolute path of the machine that built it."""
+    nb = nbformat.read(book_src / "book" / "_generated" / f"{study}.ipynb", as_version=4)
+    shown = json.dumps([c.get("outputs", []) for c in nb.cells if c.cell_type == "code"])
+    assert str(book_src) not in shown and str(ROOT) not in shown
+
+
 def test_study1_scores_are_tidy_and_in_range(book_src):
     out = book_src / "book" / "_generated" / "01_model_complexity"
     scores = pd.read_csv(out / "scores.csv")

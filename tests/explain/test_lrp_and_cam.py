@@ -89,7 +89,7 @@ def test_zplus_without_its_zero_half_equals_zennits_rule(composite, ignore_bias,
     fast = explainer.attribute_classes(model, x, torch.arange(3))
     fast_full = len(full_path)
     full_path.clear()
-    monkeypatch.setattr(LRP, "fast_zplus", False)
+    monkeypatch.setattr(LRP, "fast_rules", False)
     reference = explainer.attribute_classes(model, x, torch.arange(3))
     ran = set()
     hooks = [m.register_forward_hook(lambda m, i, o: ran.add(id(m)))
@@ -123,3 +123,35 @@ def test_lrp_class_maps_restore_which_parameters_train():
     with pytest.raises(IndexError):
         LRP().attribute_classes(model, torch.rand(2, 1, 32, 32), torch.tensor([7]))
     assert [p.requires_grad for p in params] == before
+
+
+def test_lrp_runs_one_convolution_backward_per_convolution(monkeypatch):
+    """zennit runs each convolution's plain backward and then replaces it with its rule's relevance (two halves
+    for ZPlus); with our shortcuts each convolution's backward runs once (the rule's), and the map is the same."""
+    from torch.profiler import ProfilerActivity, profile
+
+    from xaikit.explain import LRP
+
+    with seeded(0):
+        model = create_model("paper003_resnet18_w8", in_channels=1, num_classes=3).eval()
+    x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(2))
+    ran = set()
+    hooks = [m.register_forward_hook(lambda m, i, o: ran.add(id(m)))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+
+    def conv_backwards():
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            relevance = LRP().attribute(model, x, 1)
+        return relevance, sum(e.count for e in prof.key_averages() if e.key == "aten::convolution_backward")
+
+    fast, n_fast = conv_backwards()
+    monkeypatch.setattr(LRP, "fast_rules", False)
+    reference, n_reference = conv_backwards()
+    assert torch.equal(fast, reference)
+    assert n_fast == len(ran)
+    # zennit: the plain backward of every convolution, plus the rule's (one half for Flat, two for ZPlus)
+    assert n_reference == len(ran) + 1 + 2 * (len(ran) - 1)

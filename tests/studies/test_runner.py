@@ -108,3 +108,32 @@ def test_a_data_root_switches_every_phantom_to_its_real_dataset():
         for name in ("dataset", "foreign_dataset"):
             if name in checked:
                 assert checked[name] in REAL_COUNTERPART.values(), (study, name)
+
+
+def test_rendered_parameters_show_paths_relative_to_the_compendium(tmp_path):
+    """Papermill's injected cell carries this machine's absolute paths; the merged parameters cell shows every
+    path inside the compendium relative to its root, and leaves other values alone."""
+    import nbformat
+
+    from xaikit.studies._runner import ROOT, _merge_parameter_cells
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("seed = 0\noutput_dir = None\nreplication_dir = None\ndata_root = None",
+                                          metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell(
+                    "# Parameters\nseed = 43\n"
+                    f"output_dir = \"{ROOT / 'book' / '_generated' / '01_model_complexity'}\"\n"
+                    f"replication_dir = '{ROOT / 'results' / '01_model_complexity' / 'default' / '_sweeps'}'\n"
+                    f"data_root = \"{tmp_path}\"\nname = \"/not a path = here\"\n",
+                    metadata={"tags": ["injected-parameters"]})]
+    path = tmp_path / "nb.ipynb"
+    nbformat.write(nb, str(path))
+    _merge_parameter_cells(path)
+    merged = nbformat.read(str(path), as_version=4)
+    assert len(merged.cells) == 1
+    assert merged.cells[0].source.splitlines() == [
+        "# Parameters (the values of this run)", "seed = 43",
+        "output_dir = 'book/_generated/01_model_complexity'",
+        "replication_dir = 'results/01_model_complexity/default/_sweeps'",
+        f"data_root = '{tmp_path}'",  # outside the compendium: the user's own path, as given
+        "name = '/not a path = here'"]

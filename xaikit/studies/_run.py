@@ -76,16 +76,16 @@ class StudyRun:
 
         return atomic_write_bytes(self.out / name, text.encode("utf-8"))
 
-    def save_figure(self, fig, name: str, *, show: bool = True) -> Path:
-        """Save ``fig`` to ``<out>/<name>`` and show it in the notebook (``plt.show``); return the path."""
+    def save_figure(self, fig, name: str, *, show: bool = True) -> None:
+        """Save ``fig`` to ``<out>/<name>`` and show it in the notebook (``plt.show``). Returns nothing, so a cell
+        ending in this call shows the figure, not this machine's path to it."""
         import matplotlib.pyplot as plt
 
         from ..report import save_figure
 
-        path = save_figure(fig, self.out / name)
+        save_figure(fig, self.out / name)
         if show:
             plt.show()
-        return path
 
     def finish(self, **provenance: Any) -> dict[str, Any]:
         """Write ``<out>/manifest.json`` (parameters, seed, device, timings, versions, commit and

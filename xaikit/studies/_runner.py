@@ -2,6 +2,7 @@
 :mod:`xaikit.book`)."""
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -161,8 +162,8 @@ def portable_path(path: str | Path) -> str:
 def _merge_parameter_cells(notebook: Path) -> None:
     """Fold papermill's injected-parameters cell into the notebook's own parameters cell.
 
-    The rendered chapter then shows one parameters cell with the values that ran, and ``output_dir``
-    relative to the compendium's root rather than this machine's absolute path.
+    The rendered chapter then shows one parameters cell with the values that ran, and paths (``output_dir``,
+    ``replication_dir``) relative to the compendium's root rather than this machine's absolute path.
     """
     import nbformat
 
@@ -178,9 +179,14 @@ def _merge_parameter_cells(notebook: Path) -> None:
     source = nb.cells[injected[0]].source
     lines = []
     for line in source.splitlines():
-        if line.startswith("output_dir = "):
-            value = line.split("=", 1)[1].strip().strip("\"'")
-            line = f"output_dir = {portable_path(value)!r}"
+        name, sep, value = line.partition(" = ")
+        if sep and name.isidentifier():
+            try:
+                literal = ast.literal_eval(value.strip())
+            except (ValueError, SyntaxError):
+                literal = None
+            if isinstance(literal, str) and Path(literal).is_absolute():  # output_dir, replication_dir, ...
+                line = f"{name} = {portable_path(literal)!r}"
         lines.append(line)
     nb.cells[own[0]].source = "\n".join(["# Parameters (the values of this run)", *[ln for ln in lines
                                                                                   if not ln.startswith("# ")]])

@@ -111,3 +111,17 @@ def test_rise_localises_the_region_a_model_reads():
 def test_rise_rejects_bad_parameters(params, match):
     with pytest.raises(ValueError, match=match):
         get_explainer("rise", **params)
+
+
+@pytest.mark.parametrize("name", ["deeplift", "guided_backprop", "guided_grad_cam"])
+def test_hook_based_methods_print_no_captum_hook_notice(name):
+    """captum announces the activation hooks it sets; a chapter would print that with the path to captum."""
+    import warnings
+
+    with seeded(0):
+        model = create_model("smallcnn", in_channels=1, num_classes=2).eval()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        maps = get_explainer(name).attribute(model, torch.rand(2, 1, 32, 32), 1)
+    assert maps.shape == (2, 1, 32, 32)
+    assert [str(w.message) for w in caught if "hooks" in str(w.message)] == []

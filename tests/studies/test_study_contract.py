@@ -142,6 +142,20 @@ def test_start_run_validates_the_notebook_namespace(tmp_path):
         start_run("00_phantoms", {k: v for k, v in params.items() if k != "n_per_class"})
 
 
+def test_manifest_shows_paths_inside_the_compendium_relative_to_it(tmp_path, monkeypatch):
+    """A chapter displays its manifest: no parameter may show this machine's path to the compendium."""
+    import xaikit.studies._runner as runner
+
+    monkeypatch.setattr(runner, "ROOT", tmp_path)  # the compendium's root, for this test
+    params = {**load_profile("smoke", "01_model_complexity"), "output_dir": str(tmp_path / "book" / "out"),
+              "replication_dir": str(tmp_path / "results" / "sweep")}
+    shown = start_run("01_model_complexity", params).finish()["parameters"]
+    assert shown["output_dir"] == "book/out" and shown["replication_dir"] == "results/sweep"
+    assert shown["seed"] == params["seed"] and shown["archs"] == params["archs"]  # others as given
+    elsewhere = start_run("01_model_complexity", {**params, "replication_dir": "/elsewhere/sweep"}).finish()
+    assert elsewhere["parameters"]["replication_dir"] == "/elsewhere/sweep"  # outside the compendium: as given
+
+
 def test_cross_parameter_rules_run_on_full_sets_only():
     spec = get_study("03_shap_transfer")
     params = {**load_profile("default", "03_shap_transfer"), "output_dir": "x"}

@@ -6,6 +6,7 @@ from torch import nn
 
 from .._validation import check_option
 from ._base import BaseExplainer
+from ._propagation import captum_hook_notices_off
 from ._registry import register_explainer
 
 __all__ = ["GradCam", "GuidedGradCam", "default_cam_layer"]
@@ -74,4 +75,5 @@ class GuidedGradCam(BaseExplainer):
     def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         from captum.attr import GuidedGradCam as _GGC
 
-        return _GGC(model, _resolve_layer(model, self.layer)).attribute(x, target=target)
+        with captum_hook_notices_off():
+            return _GGC(model, _resolve_layer(model, self.layer)).attribute(x, target=target)

@@ -193,10 +193,9 @@ class LRP(BaseExplainer):
 
     def _composite(self, model: nn.Module):
         from zennit.composites import COMPOSITES as ZENNIT_COMPOSITES
-
-        cls = ZENNIT_COMPOSITES[self.composite]
         from zennit.types import Convolution
 
+        cls = ZENNIT_COMPOSITES[self.composite]
         zero_params = "bias" if self.ignore_bias else None
         kwargs = {"canonizers": canonizers_for(model), "zero_params": zero_params}
         if "epsilon" in self.composite:

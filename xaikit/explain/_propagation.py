@@ -6,6 +6,10 @@ Functional ReLUs inside a ``forward`` keep their plain gradient.
 """
 from __future__ import annotations
 
+import contextlib
+import warnings
+from collections.abc import Iterator
+
 import torch
 from torch import nn
 
@@ -15,6 +19,16 @@ from ._gradient import _baseline, _check_baseline
 from ._registry import register_explainer
 
 __all__ = ["DeepLift", "GuidedBackprop"]
+
+
+@contextlib.contextmanager
+def captum_hook_notices_off() -> Iterator[None]:
+    """Silence captum's notice that it sets (and later removes) hooks on the activations: it is how these methods
+    work, not a problem, and a notebook would print it with this machine's path to captum."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Setting backward hooks on ReLU", category=UserWarning)
+        warnings.filterwarnings("ignore", message="Setting forward, backward hooks", category=UserWarning)
+        yield
 
 
 def _safe_copy(model: nn.Module) -> nn.Module:
@@ -51,8 +65,9 @@ class DeepLift(BaseExplainer):
     def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         from captum.attr import DeepLift as _DeepLift
 
-        return _DeepLift(_safe_copy(model), eps=self.eps).attribute(
-            x, baselines=_baseline(x, self.baseline), target=target)
+        with captum_hook_notices_off():
+            return _DeepLift(_safe_copy(model), eps=self.eps).attribute(
+                x, baselines=_baseline(x, self.baseline), target=target)
 
 
 @register_explainer("guided_backprop")
@@ -67,4 +82,5 @@ class GuidedBackprop(BaseExplainer):
     def _attribute(self, model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         from captum.attr import GuidedBackprop as _GuidedBackprop
 
-        return _GuidedBackprop(_safe_copy(model)).attribute(x, target=target)
+        with captum_hook_notices_off():
+            return _GuidedBackprop(_safe_copy(model)).attribute(x, target=target)

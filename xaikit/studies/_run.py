@@ -93,7 +93,8 @@ class StudyRun:
         from ..report import build_manifest, write_json
         from ._runner import portable_path
 
-        params = dict(self.params, output_dir=portable_path(self.params["output_dir"]))
+        params = {k: portable_path(v) if isinstance(v, str) and Path(v).is_absolute() else v  # output_dir, ...
+                  for k, v in self.params.items()}
         if self.fingerprints and "data_fingerprint" not in provenance:  # the data every stage recorded
             provenance["data_fingerprint"] = dict(self.fingerprints)
         manifest = build_manifest(study=self.study.name, parameters=params, seed=self.seed,

@@ -126,14 +126,21 @@ def test_rendered_parameters_show_paths_relative_to_the_compendium(tmp_path):
                     f"replication_dir = '{ROOT / 'results' / '01_model_complexity' / 'default' / '_sweeps'}'\n"
                     f"data_root = \"{tmp_path}\"\nname = \"/not a path = here\"\n",
                     metadata={"tags": ["injected-parameters"]})]
+    nb.metadata["papermill"] = {"input_path": str(ROOT / "notebooks" / "01_model_complexity.ipynb"),
+                                "output_path": str(ROOT / "book" / "_generated" / ".partial-01.ipynb"),
+                                "parameters": {"seed": 43, "output_dir": str(ROOT / "book" / "_generated" / "01"),
+                                               "data_root": str(tmp_path)}}
     path = tmp_path / "nb.ipynb"
     nbformat.write(nb, str(path))
     _merge_parameter_cells(path)
     merged = nbformat.read(str(path), as_version=4)
+    assert merged.metadata["papermill"] == {  # the run's record, published with the page's source
+        "input_path": "notebooks/01_model_complexity.ipynb", "output_path": "book/_generated/.partial-01.ipynb",
+        "parameters": {"seed": 43, "output_dir": "book/_generated/01", "data_root": str(tmp_path)}}
     assert len(merged.cells) == 1
     assert merged.cells[0].source.splitlines() == [
         "# Parameters (the values of this run)", "seed = 43",
         "output_dir = 'book/_generated/01_model_complexity'",
         "replication_dir = 'results/01_model_complexity/default/_sweeps'",
-        f"data_root = '{tmp_path}'",  # outside the compendium: the user's own path, as given
-        "name = '/not a path = here'"]
+        f"data_root = \"{tmp_path}\"",  # outside the compendium: the user's own path, as given
+        "name = \"/not a path = here\""]

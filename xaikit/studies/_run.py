@@ -91,10 +91,9 @@ class StudyRun:
         """Write ``<out>/manifest.json`` (parameters, seed, device, timings, versions, commit and
         ``provenance``) and return the manifest."""
         from ..report import build_manifest, write_json
-        from ._runner import portable_path
+        from ._runner import _portable_value
 
-        params = {k: portable_path(v) if isinstance(v, str) and Path(v).is_absolute() else v  # output_dir, ...
-                  for k, v in self.params.items()}
+        params = {k: _portable_value(v) for k, v in self.params.items()}  # output_dir, replication_dir, ...
         if self.fingerprints and "data_fingerprint" not in provenance:  # the data every stage recorded
             provenance["data_fingerprint"] = dict(self.fingerprints)
         manifest = build_manifest(study=self.study.name, parameters=params, seed=self.seed,

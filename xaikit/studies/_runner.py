@@ -159,11 +159,17 @@ def portable_path(path: str | Path) -> str:
         return str(path)
 
 
+def _portable_value(value: Any) -> Any:
+    """An absolute path string as :func:`portable_path` shows it; any other value as it is."""
+    return portable_path(value) if isinstance(value, str) and Path(value).is_absolute() else value
+
+
 def _merge_parameter_cells(notebook: Path) -> None:
     """Fold papermill's injected-parameters cell into the notebook's own parameters cell.
 
     The rendered chapter then shows one parameters cell with the values that ran, and paths (``output_dir``,
-    ``replication_dir``) relative to the compendium's root rather than this machine's absolute path.
+    ``replication_dir``, and papermill's record of the run in the notebook's metadata, which the book publishes
+    with the page's source) relative to the compendium's root rather than this machine's absolute path.
     """
     import nbformat
 
@@ -176,6 +182,12 @@ def _merge_parameter_cells(notebook: Path) -> None:
     own = [i for i, t in enumerate(tags) if "parameters" in t]
     if not injected or not own:
         return
+    papermill = nb.metadata.get("papermill", {})
+    for key in ("input_path", "output_path"):
+        if key in papermill:
+            papermill[key] = _portable_value(papermill[key])
+    if isinstance(papermill.get("parameters"), dict):
+        papermill["parameters"] = {k: _portable_value(v) for k, v in papermill["parameters"].items()}
     source = nb.cells[injected[0]].source
     lines = []
     for line in source.splitlines():
@@ -185,8 +197,8 @@ def _merge_parameter_cells(notebook: Path) -> None:
                 literal = ast.literal_eval(value.strip())
             except (ValueError, SyntaxError):
                 literal = None
-            if isinstance(literal, str) and Path(literal).is_absolute():  # output_dir, replication_dir, ...
-                line = f"{name} = {portable_path(literal)!r}"
+            if _portable_value(literal) != literal:  # output_dir, replication_dir, ...
+                line = f"{name} = {_portable_value(literal)!r}"
         lines.append(line)
     nb.cells[own[0]].source = "\n".join(["# Parameters (the values of this run)", *[ln for ln in lines
                                                                                   if not ln.startswith("# ")]])

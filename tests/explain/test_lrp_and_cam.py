@@ -64,6 +64,18 @@ def test_grad_cam_is_signed_by_default_and_relu_clips():
         get_explainer("grad_cam", layer="nope").attribute(model, x, 1)
 
 
+def _convolutions_run(model, x) -> int:
+    """How many convolutions the forward pass of ``model`` on ``x`` runs."""
+    ran = set()
+    hooks = [m.register_forward_hook(lambda m, i, o: ran.add(id(m)))
+             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    return len(ran)
+
+
 @pytest.mark.parametrize("composite", ["epsilon_plus_flat", "epsilon_plus"])
 @pytest.mark.parametrize("ignore_bias", [True, False])
 def test_zplus_without_its_zero_half_equals_zennits_rule(composite, ignore_bias, monkeypatch):
@@ -91,14 +103,7 @@ def test_zplus_without_its_zero_half_equals_zennits_rule(composite, ignore_bias,
     full_path.clear()
     monkeypatch.setattr(LRP, "fast_rules", False)
     reference = explainer.attribute_classes(model, x, torch.arange(3))
-    ran = set()
-    hooks = [m.register_forward_hook(lambda m, i, o: ran.add(id(m)))
-             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
-    with torch.no_grad():
-        model(x)
-    for h in hooks:
-        h.remove()
-    n_conv = len(ran)  # the convolutions the forward pass runs
+    n_conv = _convolutions_run(model, x)
     first_is_zplus = composite == "epsilon_plus"  # epsilon_plus_flat gives the first layer the Flat rule
     assert torch.equal(fast, reference)
     assert len(full_path) == n_conv - (not first_is_zplus)  # zennit: both halves on every ZPlus convolution
@@ -135,13 +140,7 @@ def test_lrp_runs_one_convolution_backward_per_convolution(monkeypatch):
     with seeded(0):
         model = create_model("paper003_resnet18_w8", in_channels=1, num_classes=3).eval()
     x = torch.rand(2, 1, 32, 32, generator=torch.Generator().manual_seed(2))
-    ran = set()
-    hooks = [m.register_forward_hook(lambda m, i, o: ran.add(id(m)))
-             for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
-    with torch.no_grad():
-        model(x)
-    for h in hooks:
-        h.remove()
+    n_conv = _convolutions_run(model, x)
 
     def conv_backwards():
         with profile(activities=[ProfilerActivity.CPU]) as prof:
@@ -152,6 +151,6 @@ def test_lrp_runs_one_convolution_backward_per_convolution(monkeypatch):
     monkeypatch.setattr(LRP, "fast_rules", False)
     reference, n_reference = conv_backwards()
     assert torch.equal(fast, reference)
-    assert n_fast == len(ran)
+    assert n_fast == n_conv
     # zennit: the plain backward of every convolution, plus the rule's (one half for Flat, two for ZPlus)
-    assert n_reference == len(ran) + 1 + 2 * (len(ran) - 1)
+    assert n_reference == n_conv + 1 + 2 * (n_conv - 1)
